@@ -1,0 +1,21 @@
+// `selfstudy`: one CLI for rendering, training, pretraining, studies and reports.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "ss/render/cli.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"selfstudy: how useful is self-supervised pretraining? (Newell & Deng, CVPR 2020)"};
+  app.require_subcommand(1);
+  ss::render::add_render_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "selfstudy: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+// Reverse-mode autograd. Every differentiable op records one Node holding a backward
+// closure and edges to its inputs; Tensor::backward() runs an iterative topological
+// sweep (no recursion, so deep graphs cannot overflow the stack). A node's closure and
+// saved tensors are released after it runs, so a second backward through the same graph
+// is an error that names the op, rather than silently wrong.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ss/tensor.h"
+
+namespace ss {
+
+struct Edge {
+  std::shared_ptr<Node> fn;           // interior input: its producer
+  std::shared_ptr<TensorImpl> leaf;   // leaf input that requires grad
+};
+
+struct Node {
+  const char* name = "op";
+  std::vector<Edge> next;  // one per differentiable input position
+  // grad_out -> one gradient per input position (undefined Tensor = no gradient).
+  std::function<std::vector<Tensor>(const Tensor&)> backward;
+  bool released = false;
+};
+
+class GradMode {
+ public:
+  static bool enabled();
+  static void set_enabled(bool on);
+};
+
+class NoGradGuard {
+ public:
+  NoGradGuard() : prev_(GradMode::enabled()) { GradMode::set_enabled(false); }
+  ~NoGradGuard() { GradMode::set_enabled(prev_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// Called by every op after computing `out` from `inputs`. If grad mode is on and any
+// input requires grad, attaches a Node with `backward` to `out`. Closures must capture
+// saved tensors via detach() (no history) to avoid reference cycles.
+void record(Tensor& out, const char* name, const std::vector<Tensor>& inputs,
+            std::function<std::vector<Tensor>(const Tensor&)> backward);
+
+// Do any of these need a gradient (and is grad mode on)?
+bool any_requires_grad(const std::vector<Tensor>& inputs);
+
+// Run the backward sweep from `root` with seed gradient `grad`.
+void run_backward(const Tensor& root, const Tensor& grad);
+
+}  // namespace ss

@@ -1,0 +1,85 @@
+// Differentiable operations. Each op: checks shapes/dtypes/devices (clear error naming
+// the op and shapes), runs the CPU or CUDA kernel, and records its backward rule.
+// Float ops run in F32 (CPU and CUDA) or F64 (CPU, for gradient checks).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "ss/tensor.h"
+
+namespace ss {
+
+// ---- convolution / linear algebra ----
+struct Conv2dArgs {
+  int stride = 1, padding = 0, dilation = 1;
+};
+// x[N,C,H,W], w[K,C,R,S] -> [N,K,P,Q]; bias (optional) [K].
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Conv2dArgs a = {});
+struct ConvT2dArgs {
+  int stride = 1, padding = 0, output_padding = 0, dilation = 1;
+};
+// x[N,Cin,H,W], w[Cin,Cout,R,S] (PyTorch layout) -> [N,Cout,Ho,Wo].
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias = {},
+                        ConvT2dArgs a = {});
+// a[..., M, K] x b[K, N] or batched a[B,M,K] x b[B,K,N].
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x[M,K] (or [N,C,H,W] treated per pixel when per_pixel) times w[O,K]^T + b[O].
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = {});
+
+// ---- normalisation ----
+// x[N,C,H,W] (or [N,C]); running stats updated in training mode (no gradient to them).
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                  Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// Row-wise L2 normalisation along dim 1 of a 2-D tensor.
+Tensor l2_normalize(const Tensor& x, double eps = 1e-12);
+
+// ---- activations ----
+Tensor relu(const Tensor& x);
+Tensor celu(const Tensor& x, double alpha = 1.0);
+Tensor tanh(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor softclip(const Tensor& x, double c);  // c * tanh(x / c)
+
+// ---- pooling ----
+Tensor max_pool2d(const Tensor& x);       // 2×2, stride 2
+Tensor global_avg_pool(const Tensor& x);  // [N,C,H,W] -> [N,C]
+
+// ---- elementwise (same shape; `add` also broadcasts a [C] bias over [N,C,...]) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor scale(const Tensor& x, double s);
+Tensor add_scalar(const Tensor& x, double s);
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator*(const Tensor& a, double s) { return scale(a, s); }
+inline Tensor operator*(double s, const Tensor& a) { return scale(a, s); }
+
+// ---- shape ----
+Tensor reshape(const Tensor& x, Shape shape);  // one -1 allowed
+Tensor flatten(const Tensor& x, int start_dim = 1);
+Tensor permute(const Tensor& x, const std::vector<int>& dims);  // returns contiguous copy
+Tensor transpose(const Tensor& x, int d0, int d1);
+Tensor slice(const Tensor& x, int dim, int64_t start, int64_t end);  // [start, end)
+Tensor concat(const std::vector<Tensor>& xs, int dim);
+Tensor rot90(const Tensor& x, int k);  // planes of [N,C,H,W], counter-clockwise
+Tensor detach(const Tensor& x);
+// rows of x[N, D] picked by idx (I64, any shape) -> [idx..., D]
+Tensor index_select(const Tensor& x, const Tensor& idx);
+
+// ---- reductions ----
+Tensor sum(const Tensor& x);                        // scalar
+Tensor mean(const Tensor& x);                       // scalar
+Tensor sum(const Tensor& x, int dim, bool keepdim = false);
+Tensor mean(const Tensor& x, int dim, bool keepdim = false);
+
+// ---- losses (scalar results) ----
+Tensor log_softmax(const Tensor& x, int dim = 1);
+// logits [N,C] or [N,C,H,W]; target I64 [N] or [N,H,W]; mean over non-ignored entries.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index = -100);
+// Mean over elements where mask != 0 (mask optional, same shape, not differentiated).
+Tensor mse_loss(const Tensor& pred, const Tensor& target, const Tensor& mask = {});
+Tensor l1_loss(const Tensor& pred, const Tensor& target, const Tensor& mask = {});
+
+}  // namespace ss

@@ -1,0 +1,129 @@
+#include "ss/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "op_util.h"
+
+namespace ss {
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool GradMode::enabled() { return g_grad_enabled; }
+void GradMode::set_enabled(bool on) { g_grad_enabled = on; }
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  if (!GradMode::enabled()) return false;
+  for (const auto& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record(Tensor& out, const char* name, const std::vector<Tensor>& inputs,
+            std::function<std::vector<Tensor>(const Tensor&)> backward) {
+  if (!any_requires_grad(inputs)) return;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->backward = std::move(backward);
+  node->next.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined() || !t.requires_grad()) continue;
+    if (t.grad_fn())
+      node->next[i].fn = t.grad_fn();
+    else
+      node->next[i].leaf = t.impl_ptr();
+  }
+  out.impl().grad_fn = node;
+  out.impl().requires_grad = true;
+}
+
+namespace {
+void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+  SS_CHECK(leaf.shape == g.shape(), "gradient for leaf ", shape_str(leaf.shape),
+           " has shape ", shape_str(g.shape()));
+  if (!leaf.grad) {
+    leaf.grad = g.contiguous().clone().impl_ptr();
+  } else {
+    Tensor dst(leaf.grad);
+    accumulate_into(dst, g);
+  }
+}
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad_in) {
+  SS_CHECK(root.requires_grad(), "backward on a tensor that does not require grad (",
+           root.desc(), ")");
+  Tensor grad = grad_in;
+  if (!grad.defined()) {
+    SS_CHECK(root.numel() == 1, "backward on non-scalar ", root.desc(),
+             " needs an explicit gradient");
+    grad = Tensor::ones(root.shape(), root.dtype(), root.device());
+  }
+  SS_CHECK(grad.shape() == root.shape(), "backward: gradient ", grad.desc(), " for ",
+           root.desc());
+  NoGradGuard no_grad;  // backward rules build no graph
+  if (!root.grad_fn()) {
+    accumulate_leaf(root.impl(), grad);
+    return;
+  }
+  // Count, for every reachable node, how many edges point at it.
+  std::unordered_map<Node*, int> deps;
+  std::vector<Node*> stack{root.grad_fn().get()};
+  std::unordered_set<Node*> seen{root.grad_fn().get()};
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (auto& e : n->next) {
+      if (!e.fn) continue;
+      deps[e.fn.get()]++;
+      if (seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+    }
+  }
+  std::unordered_map<Node*, Tensor> grads;
+  grads[root.grad_fn().get()] = grad;
+  std::vector<std::shared_ptr<Node>> ready{root.grad_fn()};
+  while (!ready.empty()) {
+    std::shared_ptr<Node> node = ready.back();
+    ready.pop_back();
+    SS_CHECK(!node->released, "backward through a graph that was already freed (op '",
+             node->name, "'): run the forward pass again before a second backward");
+    Tensor g;
+    if (auto it = grads.find(node.get()); it != grads.end()) {
+      g = it->second;
+      grads.erase(it);
+    }
+    std::vector<Tensor> in_grads(node->next.size());
+    if (g.defined()) {  // a node reached by no gradient only passes the count on
+      in_grads = node->backward(g);
+      SS_CHECK(in_grads.size() == node->next.size(), "op '", node->name, "' returned ",
+               in_grads.size(), " gradients for ", node->next.size(), " inputs");
+    }
+    node->backward = nullptr;  // frees saved tensors
+    node->released = true;
+    for (size_t i = 0; i < node->next.size(); ++i) {
+      Edge& e = node->next[i];
+      const Tensor& gi = in_grads[i];
+      if (e.leaf) {
+        if (gi.defined()) accumulate_leaf(*e.leaf, gi);
+      } else if (e.fn) {
+        if (gi.defined()) {
+          auto it = grads.find(e.fn.get());
+          if (it == grads.end()) {
+            grads.emplace(e.fn.get(), gi.contiguous());
+          } else {
+            // Never accumulate in place into a tensor a backward rule may share.
+            Tensor sum = it->second.clone();
+            accumulate_into(sum, gi);
+            it->second = sum;
+          }
+        }
+        if (--deps[e.fn.get()] == 0) ready.push_back(e.fn);
+      }
+    }
+    node->next.clear();
+  }
+}
+
+}  // namespace ss

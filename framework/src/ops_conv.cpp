@@ -1,0 +1,111 @@
+// conv2d and conv_transpose2d. The transposed convolution reuses the convolution's
+// three kernels with the roles of forward and backward-data swapped.
+#include "op_util.h"
+#include "ss/autograd.h"
+#include "ss/kernels/conv.h"
+#include "ss/ops.h"
+
+namespace ss {
+namespace {
+
+void conv_fwd(const ConvGeom& g, const Tensor& x, const Tensor& w, Tensor& y) {
+  backend(x, "conv2d",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::conv2d_fwd<T>(g, x.data<T>(), w.data<T>(), y.data<T>());
+          },
+          [&] { SS_CUDA(cuda::conv2d_fwd(g, x.data<float>(), w.data<float>(), y.data<float>())); });
+}
+void conv_bwd_data(const ConvGeom& g, const Tensor& dy, const Tensor& w, Tensor& dx) {
+  backend(dy, "conv2d backward-data",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::conv2d_bwd_data<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>());
+          },
+          [&] {
+            SS_CUDA(cuda::conv2d_bwd_data(g, dy.data<float>(), w.data<float>(), dx.data<float>()));
+          });
+}
+void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tensor& dw) {
+  backend(x, "conv2d backward-filter",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::conv2d_bwd_filter<T>(g, x.data<T>(), dy.data<T>(), dw.data<T>());
+          },
+          [&] {
+            SS_CUDA(
+                cuda::conv2d_bwd_filter(g, x.data<float>(), dy.data<float>(), dw.data<float>()));
+          });
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, Conv2dArgs a) {
+  check_dim("conv2d", x_in, 4, "input");
+  check_dim("conv2d", w_in, 4, "weight");
+  check_same("conv2d", {&x_in, &w_in, &bias});
+  SS_CHECK(x_in.size(1) == w_in.size(1), "conv2d: input ", x_in.desc(), " has ", x_in.size(1),
+           " channels but weight ", w_in.desc(), " expects ", w_in.size(1));
+  ConvGeom g;
+  g.N = int(x_in.size(0)), g.C = int(x_in.size(1)), g.H = int(x_in.size(2)),
+  g.W = int(x_in.size(3));
+  g.K = int(w_in.size(0)), g.R = int(w_in.size(2)), g.S = int(w_in.size(3));
+  g.stride_h = g.stride_w = a.stride;
+  g.pad_h = g.pad_w = a.padding;
+  g.dil_h = g.dil_w = a.dilation;
+  SS_CHECK(a.stride >= 1 && a.dilation >= 1 && a.padding >= 0, "conv2d: bad stride/pad/dilation");
+  SS_CHECK(g.P() > 0 && g.Q() > 0, "conv2d: input ", x_in.desc(), " too small for kernel ",
+           w_in.desc());
+  Tensor x = x_in.contiguous(), w = w_in.contiguous();
+  Tensor y = Tensor::empty({g.N, g.K, g.P(), g.Q()}, x.dtype(), x.device());
+  conv_fwd(g, x, w, y);
+  Tensor xs = x.detach(), ws = w.detach();
+  record(y, "conv2d", {x_in, w_in}, [g, xs, ws](const Tensor& gy) {
+    Tensor dy = gy.contiguous();
+    Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+    conv_bwd_data(g, dy, ws, dx);
+    Tensor dw = Tensor::empty(ws.shape(), ws.dtype(), ws.device());
+    conv_bwd_filter(g, xs, dy, dw);
+    return std::vector<Tensor>{dx, dw};
+  });
+  return bias.defined() ? add(y, bias) : y;
+}
+
+Tensor conv_transpose2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias,
+                        ConvT2dArgs a) {
+  check_dim("conv_transpose2d", x_in, 4, "input");
+  check_dim("conv_transpose2d", w_in, 4, "weight");
+  check_same("conv_transpose2d", {&x_in, &w_in, &bias});
+  SS_CHECK(x_in.size(1) == w_in.size(0), "conv_transpose2d: input ", x_in.desc(), " has ",
+           x_in.size(1), " channels but weight ", w_in.desc(), " expects ", w_in.size(0));
+  const int H = int(x_in.size(2)), W = int(x_in.size(3));
+  const int R = int(w_in.size(2)), S = int(w_in.size(3));
+  const int Ho = (H - 1) * a.stride - 2 * a.padding + a.dilation * (R - 1) + 1 + a.output_padding;
+  const int Wo = (W - 1) * a.stride - 2 * a.padding + a.dilation * (S - 1) + 1 + a.output_padding;
+  SS_CHECK(Ho > 0 && Wo > 0, "conv_transpose2d: empty output for ", x_in.desc());
+  SS_CHECK(a.output_padding < a.stride || a.output_padding < a.dilation,
+           "conv_transpose2d: output_padding must be smaller than stride or dilation");
+  // The equivalent forward convolution maps [N, Cout, Ho, Wo] -> [N, Cin, H, W].
+  ConvGeom g;
+  g.N = int(x_in.size(0)), g.C = int(w_in.size(1)), g.H = Ho, g.W = Wo;
+  g.K = int(w_in.size(0)), g.R = R, g.S = S;
+  g.stride_h = g.stride_w = a.stride;
+  g.pad_h = g.pad_w = a.padding;
+  g.dil_h = g.dil_w = a.dilation;
+  SS_CHECK(g.P() == H && g.Q() == W, "conv_transpose2d: inconsistent geometry");
+  Tensor x = x_in.contiguous(), w = w_in.contiguous();
+  Tensor y = Tensor::empty({g.N, g.C, Ho, Wo}, x.dtype(), x.device());
+  conv_bwd_data(g, x, w, y);
+  Tensor xs = x.detach(), ws = w.detach();
+  record(y, "conv_transpose2d", {x_in, w_in}, [g, xs, ws](const Tensor& gy) {
+    Tensor dy = gy.contiguous();
+    Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+    conv_fwd(g, dy, ws, dx);
+    Tensor dw = Tensor::empty(ws.shape(), ws.dtype(), ws.device());
+    conv_bwd_filter(g, dy, xs, dw);
+    return std::vector<Tensor>{dx, dw};
+  });
+  return bias.defined() ? add(y, bias) : y;
+}
+
+}  // namespace ss

@@ -1,0 +1,181 @@
+// Pooling, batch normalisation and L2 normalisation.
+#include <cmath>
+
+#include "op_util.h"
+#include "ss/autograd.h"
+#include "ss/kernels/bn.h"
+#include "ss/kernels/loss.h"
+#include "ss/kernels/pool.h"
+#include "ss/ops.h"
+
+namespace ss {
+
+Tensor max_pool2d(const Tensor& x_in) {
+  check_dim("max_pool2d", x_in, 4, "input");
+  Tensor x = x_in.contiguous();
+  const int64_t NC = x.size(0) * x.size(1);
+  const int H = int(x.size(2)), W = int(x.size(3));
+  SS_CHECK(H >= 2 && W >= 2, "max_pool2d: input ", x.desc(), " smaller than the 2x2 window");
+  Tensor y = Tensor::empty({x.size(0), x.size(1), H / 2, W / 2}, x.dtype(), x.device());
+  backend(x, "max_pool2d",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::maxpool2_fwd<T>(x.data<T>(), NC, H, W, y.data<T>());
+          },
+          [&] { SS_CUDA(cuda::maxpool2_fwd(x.data<float>(), NC, H, W, y.data<float>())); });
+  Tensor xs = x.detach();
+  record(y, "max_pool2d", {x_in}, [xs, NC, H, W](const Tensor& g_in) {
+    Tensor g = g_in.contiguous();
+    Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+    backend(xs, "max_pool2d backward",
+            [&](auto z) {
+              using T = decltype(z);
+              cpu::maxpool2_bwd<T>(xs.data<T>(), g.data<T>(), NC, H, W, dx.data<T>());
+            },
+            [&] {
+              SS_CUDA(cuda::maxpool2_bwd(xs.data<float>(), g.data<float>(), NC, H, W,
+                                         dx.data<float>()));
+            });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+Tensor global_avg_pool(const Tensor& x_in) {
+  check_dim("global_avg_pool", x_in, 4, "input");
+  Tensor x = x_in.contiguous();
+  const int64_t N = x.size(0), C = x.size(1), NC = N * C;
+  const int HW = int(x.size(2) * x.size(3));
+  Tensor y = Tensor::empty({N, C}, x.dtype(), x.device());
+  backend(x, "global_avg_pool",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::avgpool_global_fwd<T>(x.data<T>(), NC, HW, y.data<T>());
+          },
+          [&] { SS_CUDA(cuda::avgpool_global_fwd(x.data<float>(), NC, HW, y.data<float>())); });
+  Shape xshape = x.shape();
+  record(y, "global_avg_pool", {x_in}, [xshape, NC, HW](const Tensor& g_in) {
+    Tensor g = g_in.contiguous();
+    Tensor dx = Tensor::empty(xshape, g.dtype(), g.device());
+    backend(g, "global_avg_pool backward",
+            [&](auto z) {
+              using T = decltype(z);
+              cpu::avgpool_global_bwd<T>(g.data<T>(), NC, HW, dx.data<T>());
+            },
+            [&] { SS_CUDA(cuda::avgpool_global_bwd(g.data<float>(), NC, HW, dx.data<float>())); });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, Tensor rmean,
+                  Tensor rvar, bool training, double momentum, double eps) {
+  SS_CHECK(x_in.dim() == 2 || x_in.dim() == 4, "batch_norm: input must be [N,C] or [N,C,H,W], got ",
+           x_in.desc());
+  check_same("batch_norm", {&x_in, &gamma, &beta, &rmean, &rvar});
+  const int N = int(x_in.size(0)), C = int(x_in.size(1));
+  const int HW = x_in.dim() == 4 ? int(x_in.size(2) * x_in.size(3)) : 1;
+  SS_CHECK(gamma.numel() == C && beta.numel() == C, "batch_norm: weight/bias ", gamma.desc(),
+           " for ", C, " channels");
+  SS_CHECK(training || (rmean.defined() && rvar.defined()),
+           "batch_norm: eval mode needs running statistics");
+  if (training)
+    SS_CHECK(int64_t(N) * HW > 1, "batch_norm: training needs more than one value per channel, got ",
+             x_in.desc());
+  Tensor x = x_in.contiguous();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor smean = Tensor::empty({C}, x.dtype(), x.device());
+  Tensor sinv = Tensor::empty({C}, x.dtype(), x.device());
+  backend(x, "batch_norm",
+          [&](auto z) {
+            using T = decltype(z);
+            if (training) {
+              cpu::bn_fwd_train<T>(x.data<T>(), N, C, HW, gamma.data<T>(), beta.data<T>(), T(eps),
+                                   T(momentum), rmean.defined() ? rmean.data<T>() : nullptr,
+                                   rvar.defined() ? rvar.data<T>() : nullptr, y.data<T>(),
+                                   smean.data<T>(), sinv.data<T>());
+            } else {
+              cpu::bn_fwd_eval<T>(x.data<T>(), N, C, HW, gamma.data<T>(), beta.data<T>(),
+                                  rmean.data<T>(), rvar.data<T>(), T(eps), y.data<T>());
+            }
+          },
+          [&] {
+            SS_CUDA(if (training) cuda::bn_fwd_train(
+                        x.data<float>(), N, C, HW, gamma.data<float>(), beta.data<float>(),
+                        float(eps), float(momentum), rmean.defined() ? rmean.data<float>() : nullptr,
+                        rvar.defined() ? rvar.data<float>() : nullptr, y.data<float>(),
+                        smean.data<float>(), sinv.data<float>());
+                    else cuda::bn_fwd_eval(x.data<float>(), N, C, HW, gamma.data<float>(),
+                                           beta.data<float>(), rmean.data<float>(),
+                                           rvar.data<float>(), float(eps), y.data<float>()));
+          });
+  if (!any_requires_grad({x_in, gamma, beta})) return y;
+  if (!training) {  // statistics are constants: mean = running mean, invstd from running var
+    NoGradGuard ng;
+    smean = rmean.detach().clone();
+    Tensor v = rvar.to(Device::cpu()).to(DType::F64);
+    std::vector<double> iv = v.to_vector<double>();
+    for (auto& e : iv) e = 1.0 / std::sqrt(e + eps);
+    sinv = Tensor::from_vector(iv, {C}).to(x.dtype()).to(x.device());
+  }
+  Tensor xs = x.detach(), gs = gamma.detach();
+  record(y, "batch_norm", {x_in, gamma, beta},
+         [xs, gs, smean, sinv, training, N, C, HW](const Tensor& g_in) {
+           Tensor g = g_in.contiguous();
+           Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+           Tensor dg = Tensor::empty({C}, xs.dtype(), xs.device());
+           Tensor db = Tensor::empty({C}, xs.dtype(), xs.device());
+           backend(xs, "batch_norm backward",
+                   [&](auto z) {
+                     using T = decltype(z);
+                     cpu::bn_bwd<T>(xs.data<T>(), g.data<T>(), N, C, HW, gs.data<T>(),
+                                    smean.data<T>(), sinv.data<T>(), training, dx.data<T>(),
+                                    dg.data<T>(), db.data<T>());
+                   },
+                   [&] {
+                     SS_CUDA(cuda::bn_bwd(xs.data<float>(), g.data<float>(), N, C, HW,
+                                          gs.data<float>(), smean.data<float>(),
+                                          sinv.data<float>(), training, dx.data<float>(),
+                                          dg.data<float>(), db.data<float>()));
+                   });
+           return std::vector<Tensor>{dx, dg, db};
+         });
+  return y;
+}
+
+Tensor l2_normalize(const Tensor& x_in, double eps) {
+  check_dim("l2_normalize", x_in, 2, "input");
+  Tensor x = x_in.contiguous();
+  const int64_t rows = x.size(0);
+  const int D = int(x.size(1));
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor nrm = Tensor::empty({rows}, x.dtype(), x.device());
+  backend(x, "l2_normalize",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::l2norm_fwd<T>(x.data<T>(), rows, D, T(eps), y.data<T>(), nrm.data<T>());
+          },
+          [&] {
+            SS_CUDA(cuda::l2norm_fwd(x.data<float>(), rows, D, float(eps), y.data<float>(),
+                                     nrm.data<float>()));
+          });
+  Tensor ys = y.detach();
+  record(y, "l2_normalize", {x_in}, [ys, nrm, rows, D, eps](const Tensor& g_in) {
+    Tensor g = g_in.contiguous();
+    Tensor dx = Tensor::empty(ys.shape(), ys.dtype(), ys.device());
+    backend(ys, "l2_normalize backward",
+            [&](auto z) {
+              using T = decltype(z);
+              cpu::l2norm_bwd<T>(ys.data<T>(), nrm.data<T>(), g.data<T>(), rows, D, T(eps),
+                                 dx.data<T>());
+            },
+            [&] {
+              SS_CUDA(cuda::l2norm_bwd(ys.data<float>(), nrm.data<float>(), g.data<float>(), rows,
+                                       D, float(eps), dx.data<float>()));
+            });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+}  // namespace ss

@@ -1,0 +1,250 @@
+// Reductions and losses. Loss kernels return (sum, count) so masked/ignored means are exact.
+#include "op_util.h"
+#include "ss/autograd.h"
+#include "ss/kernels/loss.h"
+#include "ss/kernels/reduce.h"
+#include "ss/ops.h"
+
+namespace ss {
+namespace {
+
+// y[o,i] = sum_l x[o,l,i]
+Tensor sum_axis_raw(const Tensor& x, int64_t outer, int64_t len, int64_t inner, Shape out) {
+  Tensor y = Tensor::empty(out, x.dtype(), x.device());
+  backend(x, "sum",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::sum_axis<T>(x.data<T>(), outer, len, inner, y.data<T>());
+          },
+          [&] { SS_CUDA(cuda::sum_axis(x.data<float>(), outer, len, inner, y.data<float>())); });
+  return y;
+}
+
+Tensor broadcast_raw(const Tensor& g, int64_t outer, int64_t len, int64_t inner, double s,
+                     Shape out) {
+  Tensor gc = g.contiguous();
+  Tensor dx = Tensor::empty(out, g.dtype(), g.device());
+  backend(gc, "sum backward",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::broadcast_axis<T>(gc.data<T>(), outer, len, inner, T(s), dx.data<T>());
+          },
+          [&] {
+            SS_CUDA(cuda::broadcast_axis(gc.data<float>(), outer, len, inner, float(s),
+                                         dx.data<float>()));
+          });
+  return dx;
+}
+
+Tensor reduce_dim(const Tensor& x_in, int dim, bool keepdim, bool average) {
+  if (dim < 0) dim += int(x_in.dim());
+  SS_CHECK(dim >= 0 && dim < x_in.dim(), "sum/mean: dim out of range for ", x_in.desc());
+  Tensor x = x_in.contiguous();
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < dim; ++i) outer *= x.shape()[i];
+  for (int i = dim + 1; i < x.dim(); ++i) inner *= x.shape()[i];
+  const int64_t len = x.shape()[dim];
+  Shape out = x.shape();
+  if (keepdim)
+    out[dim] = 1;
+  else
+    out.erase(out.begin() + dim);
+  Tensor y = sum_axis_raw(x, outer, len, inner, out);
+  const double s = average ? 1.0 / double(len) : 1.0;
+  if (average) y = scale(y, s);  // no graph yet: recorded below on the final value
+  Shape xs = x.shape();
+  record(y, average ? "mean(dim)" : "sum(dim)", {x_in}, [=](const Tensor& g) {
+    return std::vector<Tensor>{broadcast_raw(g, outer, len, inner, s, xs)};
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, int dim, bool keepdim) { return reduce_dim(x, dim, keepdim, false); }
+Tensor mean(const Tensor& x, int dim, bool keepdim) { return reduce_dim(x, dim, keepdim, true); }
+
+Tensor sum(const Tensor& x_in) {
+  Tensor x = x_in.contiguous();
+  Tensor y = sum_axis_raw(x, 1, x.numel(), 1, {});
+  Shape xs = x.shape();
+  const int64_t n = x.numel();
+  record(y, "sum", {x_in}, [xs, n](const Tensor& g) {
+    return std::vector<Tensor>{broadcast_raw(g, 1, n, 1, 1.0, xs)};
+  });
+  return y;
+}
+
+Tensor mean(const Tensor& x_in) {
+  SS_CHECK(x_in.numel() > 0, "mean of an empty tensor ", x_in.desc());
+  Tensor x = x_in.contiguous();
+  Tensor y;
+  {
+    NoGradGuard ng;
+    y = scale(sum_axis_raw(x, 1, x.numel(), 1, {}), 1.0 / double(x.numel()));
+  }
+  Shape xs = x.shape();
+  const int64_t n = x.numel();
+  record(y, "mean", {x_in}, [xs, n](const Tensor& g) {
+    return std::vector<Tensor>{broadcast_raw(g, 1, n, 1, 1.0 / double(n), xs)};
+  });
+  return y;
+}
+
+Tensor log_softmax(const Tensor& x_in, int dim) {
+  if (dim < 0) dim += int(x_in.dim());
+  SS_CHECK(dim >= 0 && dim < x_in.dim(), "log_softmax: dim out of range for ", x_in.desc());
+  Tensor x = x_in.contiguous();
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < dim; ++i) outer *= x.shape()[i];
+  for (int i = dim + 1; i < x.dim(); ++i) inner *= x.shape()[i];
+  const int C = int(x.shape()[dim]);
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  backend(x, "log_softmax",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::log_softmax_fwd<T>(x.data<T>(), outer, C, inner, y.data<T>());
+          },
+          [&] { SS_CUDA(cuda::log_softmax_fwd(x.data<float>(), outer, C, inner, y.data<float>())); });
+  Tensor ys = y.detach();
+  record(y, "log_softmax", {x_in}, [ys, outer, C, inner](const Tensor& g_in) {
+    Tensor g = g_in.contiguous();
+    Tensor dx = Tensor::empty(ys.shape(), ys.dtype(), ys.device());
+    backend(ys, "log_softmax backward",
+            [&](auto z) {
+              using T = decltype(z);
+              cpu::log_softmax_bwd<T>(ys.data<T>(), g.data<T>(), outer, C, inner, dx.data<T>());
+            },
+            [&] {
+              SS_CUDA(cuda::log_softmax_bwd(ys.data<float>(), g.data<float>(), outer, C, inner,
+                                            dx.data<float>()));
+            });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+Tensor cross_entropy(const Tensor& logits_in, const Tensor& target_in, int64_t ignore_index) {
+  SS_CHECK(logits_in.dim() >= 2, "cross_entropy: logits must be [N,C,...], got ", logits_in.desc());
+  SS_CHECK(target_in.dtype() == DType::I64, "cross_entropy: targets must be i64, got ",
+           target_in.desc());
+  Shape expect = logits_in.shape();
+  expect.erase(expect.begin() + 1);
+  SS_CHECK(target_in.shape() == expect, "cross_entropy: targets ", target_in.desc(),
+           " do not match logits ", logits_in.desc());
+  Tensor x = logits_in.contiguous();
+  const int64_t outer = x.size(0);
+  const int C = int(x.size(1));
+  const int64_t inner = x.numel() / std::max<int64_t>(outer * C, 1);
+  {  // validate labels on the host (cheap next to the forward pass)
+    std::vector<int64_t> t = target_in.to_vector<int64_t>();
+    for (int64_t v : t)
+      SS_CHECK(v == ignore_index || (v >= 0 && v < C), "cross_entropy: target ", v,
+               " outside [0, ", C, ")");
+  }
+  Tensor target = target_in.contiguous().to(x.device());
+  Tensor logp = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor out = Tensor::empty({2}, x.dtype(), x.device());
+  backend(x, "cross_entropy",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::xent_fwd<T>(x.data<T>(), target.data<int64_t>(), outer, C, inner, ignore_index,
+                             logp.data<T>(), out.data<T>());
+          },
+          [&] {
+            SS_CUDA(cuda::xent_fwd(x.data<float>(), target.data<int64_t>(), outer, C, inner,
+                                   ignore_index, logp.data<float>(), out.data<float>()));
+          });
+  std::vector<double> sc = out.to_vector<double>();
+  const double count = sc[1];
+  const double loss = count > 0 ? sc[0] / count : 0.0;
+  Tensor y = Tensor::full({}, loss, x.dtype(), x.device());
+  Tensor lp = logp.detach();
+  record(y, "cross_entropy", {logits_in}, [lp, target, outer, C, inner, ignore_index,
+                                           count](const Tensor& g) {
+    const double gs = count > 0 ? g.item() / count : 0.0;
+    Tensor dx = Tensor::empty(lp.shape(), lp.dtype(), lp.device());
+    backend(lp, "cross_entropy backward",
+            [&](auto z) {
+              using T = decltype(z);
+              cpu::xent_bwd<T>(lp.data<T>(), target.data<int64_t>(), outer, C, inner,
+                               ignore_index, T(gs), dx.data<T>());
+            },
+            [&] {
+              SS_CUDA(cuda::xent_bwd(lp.data<float>(), target.data<int64_t>(), outer, C, inner,
+                                     ignore_index, float(gs), dx.data<float>()));
+            });
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+
+namespace {
+enum class Reg { MSE, L1 };
+
+Tensor regression_loss(Reg kind, const Tensor& pred_in, const Tensor& target_in,
+                       const Tensor& mask_in) {
+  const char* name = kind == Reg::MSE ? "mse_loss" : "l1_loss";
+  check_same(name, {&pred_in, &target_in, &mask_in});
+  SS_CHECK(pred_in.shape() == target_in.shape(), name, ": prediction ", pred_in.desc(),
+           " vs target ", target_in.desc());
+  if (mask_in.defined())
+    SS_CHECK(mask_in.shape() == pred_in.shape(), name, ": mask ", mask_in.desc(), " vs ",
+             pred_in.desc());
+  Tensor a = pred_in.contiguous(), b = target_in.contiguous();
+  Tensor m = mask_in.defined() ? mask_in.contiguous() : Tensor();
+  const int64_t n = a.numel();
+  Tensor out = Tensor::empty({2}, a.dtype(), a.device());
+  backend(a, name,
+          [&](auto z) {
+            using T = decltype(z);
+            const T* mp = m.defined() ? m.data<T>() : nullptr;
+            if (kind == Reg::MSE)
+              cpu::mse_fwd<T>(a.data<T>(), b.data<T>(), mp, n, out.data<T>());
+            else
+              cpu::l1_fwd<T>(a.data<T>(), b.data<T>(), mp, n, out.data<T>());
+          },
+          [&] {
+            SS_CUDA(const float* mp = m.defined() ? m.data<float>() : nullptr;
+                    if (kind == Reg::MSE) cuda::mse_fwd(a.data<float>(), b.data<float>(), mp, n,
+                                                        out.data<float>());
+                    else cuda::l1_fwd(a.data<float>(), b.data<float>(), mp, n, out.data<float>()));
+          });
+  std::vector<double> sc = out.to_vector<double>();
+  const double count = sc[1];
+  Tensor y = Tensor::full({}, count > 0 ? sc[0] / count : 0.0, a.dtype(), a.device());
+  Tensor as = a.detach(), bs = b.detach(), ms = m.defined() ? m.detach() : Tensor();
+  record(y, name, {pred_in, target_in}, [kind, as, bs, ms, n, count](const Tensor& g) {
+    const double gs = count > 0 ? g.item() / count : 0.0;
+    Tensor da = Tensor::empty(as.shape(), as.dtype(), as.device());
+    backend(as, "regression loss backward",
+            [&](auto z) {
+              using T = decltype(z);
+              const T* mp = ms.defined() ? ms.data<T>() : nullptr;
+              if (kind == Reg::MSE)
+                cpu::mse_bwd<T>(as.data<T>(), bs.data<T>(), mp, n, T(gs), da.data<T>());
+              else
+                cpu::l1_bwd<T>(as.data<T>(), bs.data<T>(), mp, n, T(gs), da.data<T>());
+            },
+            [&] {
+              SS_CUDA(const float* mp = ms.defined() ? ms.data<float>() : nullptr;
+                      if (kind == Reg::MSE) cuda::mse_bwd(as.data<float>(), bs.data<float>(), mp,
+                                                          n, float(gs), da.data<float>());
+                      else cuda::l1_bwd(as.data<float>(), bs.data<float>(), mp, n, float(gs),
+                                        da.data<float>()));
+            });
+    // d/dtarget = -d/dpred
+    return std::vector<Tensor>{da, scale(da, -1.0)};
+  });
+  return y;
+}
+}  // namespace
+
+Tensor mse_loss(const Tensor& p, const Tensor& t, const Tensor& m) {
+  return regression_loss(Reg::MSE, p, t, m);
+}
+Tensor l1_loss(const Tensor& p, const Tensor& t, const Tensor& m) {
+  return regression_loss(Reg::L1, p, t, m);
+}
+
+}  // namespace ss

@@ -1,0 +1,185 @@
+// Convolution as im2col + GEMM. Images are processed in groups whose column buffer stays
+// under a fixed budget; a group's GEMM covers all its images at once (wide N dimension),
+// which keeps OpenBLAS efficient on the small late-stage feature maps.
+#include "ss/kernels/conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "instantiate.h"
+#include "ss/kernels/gemm.h"
+
+namespace ss::cpu {
+namespace {
+
+constexpr int64_t kColBudget = int64_t(32) << 20;  // elements per column buffer
+
+bool is_pointwise(const ConvGeom& g) {
+  return g.R == 1 && g.S == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
+         g.pad_w == 0;
+}
+
+int group_size(const ConvGeom& g) {
+  int64_t per_image = int64_t(g.C) * g.R * g.S * g.P() * g.Q();
+  return int(std::clamp<int64_t>(kColBudget / std::max<int64_t>(per_image, 1), 1, g.N));
+}
+
+// col[(c,r,s), (b,p,q)] for images n0..n0+nb-1; row length nb*P*Q.
+template <class T>
+void im2col(const ConvGeom& g, const T* x, int n0, int nb, T* col) {
+  const int P = g.P(), Q = g.Q();
+  const int64_t PQ = int64_t(P) * Q, row = nb * PQ;
+  const int rows = g.C * g.R * g.S;
+#pragma omp parallel for schedule(static)
+  for (int rowi = 0; rowi < rows; ++rowi) {
+    const int c = rowi / (g.R * g.S), r = (rowi / g.S) % g.R, s = rowi % g.S;
+    for (int b = 0; b < nb; ++b) {
+      const T* xp = x + (int64_t(n0 + b) * g.C + c) * g.H * g.W;
+      T* out = col + rowi * row + b * PQ;
+      for (int p = 0; p < P; ++p) {
+        const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
+        T* o = out + int64_t(p) * Q;
+        if (h < 0 || h >= g.H) {
+          std::fill(o, o + Q, T(0));
+          continue;
+        }
+        const T* xr = xp + int64_t(h) * g.W;
+        const int w0 = s * g.dil_w - g.pad_w;
+        if (g.stride_w == 1) {
+          for (int q = 0; q < Q; ++q) {
+            const int w = q + w0;
+            o[q] = (w >= 0 && w < g.W) ? xr[w] : T(0);
+          }
+        } else {
+          for (int q = 0; q < Q; ++q) {
+            const int w = q * g.stride_w + w0;
+            o[q] = (w >= 0 && w < g.W) ? xr[w] : T(0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Scatter-add the column buffer back into dx (which the caller zeroed). Parallel over
+// channels: different channels never touch the same dx elements.
+template <class T>
+void col2im(const ConvGeom& g, const T* col, int n0, int nb, T* dx) {
+  const int P = g.P(), Q = g.Q();
+  const int64_t PQ = int64_t(P) * Q, row = nb * PQ;
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < g.C; ++c) {
+    for (int r = 0; r < g.R; ++r)
+      for (int s = 0; s < g.S; ++s) {
+        const int64_t rowi = (int64_t(c) * g.R + r) * g.S + s;
+        for (int b = 0; b < nb; ++b) {
+          T* xp = dx + (int64_t(n0 + b) * g.C + c) * g.H * g.W;
+          const T* in = col + rowi * row + b * PQ;
+          for (int p = 0; p < P; ++p) {
+            const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
+            if (h < 0 || h >= g.H) continue;
+            T* xr = xp + int64_t(h) * g.W;
+            const T* ip = in + int64_t(p) * Q;
+            for (int q = 0; q < Q; ++q) {
+              const int w = q * g.stride_w - g.pad_w + s * g.dil_w;
+              if (w >= 0 && w < g.W) xr[w] += ip[q];
+            }
+          }
+        }
+      }
+  }
+}
+
+// [K, nb*PQ] (GEMM layout) <-> [nb, K, PQ] (NCHW).
+template <class T>
+void kmajor_to_nchw(const T* src, int K, int nb, int64_t PQ, T* dst) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < nb; ++b)
+    for (int k = 0; k < K; ++k)
+      std::memcpy(dst + (int64_t(b) * K + k) * PQ, src + (int64_t(k) * nb + b) * PQ,
+                  PQ * sizeof(T));
+}
+template <class T>
+void nchw_to_kmajor(const T* src, int K, int nb, int64_t PQ, T* dst) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < nb; ++b)
+    for (int k = 0; k < K; ++k)
+      std::memcpy(dst + (int64_t(k) * nb + b) * PQ, src + (int64_t(b) * K + k) * PQ,
+                  PQ * sizeof(T));
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_fwd(const ConvGeom& g, const T* x, const T* w, T* y) {
+  const int64_t PQ = int64_t(g.P()) * g.Q();
+  const int CRS = g.C * g.R * g.S;
+  if (is_pointwise(g)) {
+    for (int n = 0; n < g.N; ++n)
+      gemm<T>(false, false, g.K, int(PQ), g.C, T(1), w, g.C, x + int64_t(n) * g.C * PQ, int(PQ),
+              T(0), y + int64_t(n) * g.K * PQ, int(PQ));
+    return;
+  }
+  const int G = group_size(g);
+  std::vector<T> col(size_t(CRS) * G * PQ), out(size_t(g.K) * G * PQ);
+  for (int n0 = 0; n0 < g.N; n0 += G) {
+    const int nb = std::min(G, g.N - n0);
+    im2col(g, x, n0, nb, col.data());
+    gemm<T>(false, false, g.K, int(nb * PQ), CRS, T(1), w, CRS, col.data(), int(nb * PQ), T(0),
+            out.data(), int(nb * PQ));
+    kmajor_to_nchw(out.data(), g.K, nb, PQ, y + int64_t(n0) * g.K * PQ);
+  }
+}
+
+template <class T>
+void conv2d_bwd_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+  const int64_t PQ = int64_t(g.P()) * g.Q();
+  const int CRS = g.C * g.R * g.S;
+  if (is_pointwise(g)) {
+    for (int n = 0; n < g.N; ++n)
+      gemm<T>(true, false, g.C, int(PQ), g.K, T(1), w, g.C, dy + int64_t(n) * g.K * PQ, int(PQ),
+              T(0), dx + int64_t(n) * g.C * PQ, int(PQ));
+    return;
+  }
+  std::fill(dx, dx + int64_t(g.N) * g.C * g.H * g.W, T(0));
+  const int G = group_size(g);
+  std::vector<T> col(size_t(CRS) * G * PQ), dyk(size_t(g.K) * G * PQ);
+  for (int n0 = 0; n0 < g.N; n0 += G) {
+    const int nb = std::min(G, g.N - n0);
+    nchw_to_kmajor(dy + int64_t(n0) * g.K * PQ, g.K, nb, PQ, dyk.data());
+    gemm<T>(true, false, CRS, int(nb * PQ), g.K, T(1), w, CRS, dyk.data(), int(nb * PQ), T(0),
+            col.data(), int(nb * PQ));
+    col2im(g, col.data(), n0, nb, dx);
+  }
+}
+
+template <class T>
+void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* dw) {
+  const int64_t PQ = int64_t(g.P()) * g.Q();
+  const int CRS = g.C * g.R * g.S;
+  if (is_pointwise(g)) {
+    for (int n = 0; n < g.N; ++n)
+      gemm<T>(false, true, g.K, g.C, int(PQ), T(1), dy + int64_t(n) * g.K * PQ, int(PQ),
+              x + int64_t(n) * g.C * PQ, int(PQ), n == 0 ? T(0) : T(1), dw, g.C);
+    if (g.N == 0) std::fill(dw, dw + int64_t(g.K) * g.C, T(0));
+    return;
+  }
+  const int G = group_size(g);
+  std::vector<T> col(size_t(CRS) * G * PQ), dyk(size_t(g.K) * G * PQ);
+  std::fill(dw, dw + int64_t(g.K) * CRS, T(0));
+  for (int n0 = 0; n0 < g.N; n0 += G) {
+    const int nb = std::min(G, g.N - n0);
+    im2col(g, x, n0, nb, col.data());
+    nchw_to_kmajor(dy + int64_t(n0) * g.K * PQ, g.K, nb, PQ, dyk.data());
+    gemm<T>(false, true, g.K, CRS, int(nb * PQ), T(1), dyk.data(), int(nb * PQ), col.data(),
+            int(nb * PQ), T(1), dw, CRS);
+  }
+}
+
+#define INST(T)                                                                   \
+  template void conv2d_fwd<T>(const ConvGeom&, const T*, const T*, T*);          \
+  template void conv2d_bwd_data<T>(const ConvGeom&, const T*, const T*, T*);     \
+  template void conv2d_bwd_filter<T>(const ConvGeom&, const T*, const T*, T*);
+SS_INSTANTIATE_FLOATS(INST)
+}  // namespace ss::cpu

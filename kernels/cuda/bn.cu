@@ -1,0 +1,183 @@
+// Batch normalisation (NCHW, per-channel statistics over N and HW).
+//
+// Statistics are two-pass (mean, then sum of squared deviations) in double through the
+// deterministic per-channel reduction, mirroring kernels/cpu/bn.cpp: per-channel scalars
+// are computed in double with the same expressions and rounded to float at the same
+// points, and per-element maps use _rn intrinsics so nvcc does not contract them into
+// FMAs the CPU build does not use. CPU and GPU then differ only in summation order.
+#include "device_util.cuh"
+#include "ss/kernels/bn.h"
+
+namespace ss::cuda {
+namespace {
+
+constexpr int64_t k32 = int64_t(1) << 32;
+
+struct Load {
+  const float* x;
+  __device__ void operator()(int c, int64_t k, double* acc) const { acc[0] += x[k]; }
+};
+struct MeanFinal {
+  double* mean;
+  double M;
+  __device__ void operator()(int c, const double* tot) const { mean[c] = tot[0] / M; }
+};
+struct SqDev {
+  const float* x;
+  const double* mean;
+  __device__ void operator()(int c, int64_t k, double* acc) const {
+    const double d = double(x[k]) - mean[c];
+    acc[0] += d * d;
+  }
+};
+struct VarFinal {
+  const double* mean;
+  const float *gamma, *beta;
+  double M, eps, momentum;
+  float *running_mean, *running_var, *save_mean, *save_invstd;
+  float* ab;  // [C] scale then [C] shift
+  int C;
+  __device__ void operator()(int c, const double* tot) const {
+    const double mu = mean[c], var = tot[0] / M;
+    const double invstd = 1.0 / sqrt(var + eps);
+    const float a = float((gamma ? double(gamma[c]) : 1.0) * invstd);
+    const float b = float(__dsub_rn(beta ? double(beta[c]) : 0.0, __dmul_rn(mu, double(a))));
+    ab[c] = a;
+    ab[C + c] = b;
+    if (save_mean) save_mean[c] = float(mu);
+    if (save_invstd) save_invstd[c] = float(invstd);
+    if (running_mean) {
+      const double unbiased = M > 1 ? var * M / (M - 1) : var;
+      const double keep = 1 - momentum;
+      running_mean[c] = float(__dadd_rn(__dmul_rn(keep, running_mean[c]), __dmul_rn(momentum, mu)));
+      running_var[c] =
+          float(__dadd_rn(__dmul_rn(keep, running_var[c]), __dmul_rn(momentum, unbiased)));
+    }
+  }
+};
+
+struct EvalCoef {
+  const float *gamma, *beta, *running_mean, *running_var;
+  double eps;
+  float* ab;
+  int C;
+  __device__ void operator()(int64_t c) const {
+    const double invstd = 1.0 / sqrt(double(running_var[c]) + eps);
+    const float a = float((gamma ? double(gamma[c]) : 1.0) * invstd);
+    const float b = float(
+        __dsub_rn(beta ? double(beta[c]) : 0.0, __dmul_rn(double(running_mean[c]), double(a))));
+    ab[c] = a;
+    ab[C + c] = b;
+  }
+};
+
+// y = x*a + b, rounded after the product like the CPU.
+struct Apply {
+  const float* x;
+  float* y;
+  const float* ab;
+  int64_t HW;
+  int C;
+  bool small;
+  __device__ void operator()(int64_t k) const {
+    const int c = dev::channel_of(k, HW, C, small);
+    y[k] = __fadd_rn(__fmul_rn(x[k], ab[c]), ab[C + c]);
+  }
+};
+
+struct DyTerms {
+  const float *x, *dy, *save_mean;
+  __device__ void operator()(int c, int64_t k, double* acc) const {
+    const double g = dy[k];
+    acc[0] += g;
+    acc[1] += g * (double(x[k]) - double(save_mean[c]));
+  }
+};
+// coef: [C] k = gamma*invstd, [C] mean(dy), [C] mean(dy*xhat)*invstd, [C] mean
+struct BwdFinal {
+  const float *gamma, *save_mean, *save_invstd;
+  float *dgamma, *dbeta;
+  double* coef;
+  double M;
+  int C;
+  __device__ void operator()(int c, const double* tot) const {
+    const double sdy = tot[0], sdyx = tot[1], invstd = save_invstd[c];
+    if (dbeta) dbeta[c] = float(sdy);
+    if (dgamma) dgamma[c] = float(sdyx * invstd);
+    coef[c] = (gamma ? double(gamma[c]) : 1.0) * invstd;
+    coef[C + c] = sdy / M;
+    coef[2 * C + c] = sdyx * invstd * invstd / M;
+    coef[3 * C + c] = save_mean[c];
+  }
+};
+struct BwdApply {
+  const float *x, *dy;
+  float* dx;
+  const double* coef;
+  int64_t HW;
+  int C;
+  bool small, training;
+  __device__ void operator()(int64_t e) const {
+    const int c = dev::channel_of(e, HW, C, small);
+    const double k = coef[c], g = dy[e];
+    if (!training) {
+      dx[e] = float(k * g);
+      return;
+    }
+    const double xm = __dsub_rn(double(x[e]), coef[3 * C + c]);
+    const double t = __dsub_rn(__dsub_rn(g, coef[C + c]), __dmul_rn(xm, coef[2 * C + c]));
+    dx[e] = float(k * t);
+  }
+};
+
+size_t align8(size_t b) { return (b + 7) / 8 * 8; }
+
+}  // namespace
+
+void bn_fwd_train(const float* x, int N, int C, int HW, const float* gamma, const float* beta,
+                  float eps, float momentum, float* running_mean, float* running_var, float* y,
+                  float* save_mean, float* save_invstd) {
+  if (C <= 0) return;
+  const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
+  const size_t part_b = sizeof(double) * size_t(C) * sp.S, mean_b = sizeof(double) * size_t(C);
+  char* ws = static_cast<char*>(workspace(part_b + mean_b + align8(sizeof(float) * 2 * C)));
+  auto* part = reinterpret_cast<double*>(ws);
+  auto* mean = reinterpret_cast<double*>(ws + part_b);
+  auto* ab = reinterpret_cast<float*>(ws + part_b + mean_b);
+  const double M = double(N) * HW;
+  dev::channel_reduce<1>(sp, Load{x}, MeanFinal{mean, M}, part);
+  dev::channel_reduce<1>(sp, SqDev{x, mean},
+                         VarFinal{mean, gamma, beta, M, double(eps), double(momentum),
+                                  running_mean, running_var, save_mean, save_invstd, ab, C},
+                         part);
+  const int64_t total = int64_t(N) * C * HW;
+  dev::launch_each(Apply{x, y, ab, HW, C, total < k32}, total);
+}
+
+void bn_fwd_eval(const float* x, int N, int C, int HW, const float* gamma, const float* beta,
+                 const float* running_mean, const float* running_var, float eps, float* y) {
+  if (C <= 0) return;
+  auto* ab = static_cast<float*>(workspace(sizeof(float) * 2 * size_t(C)));
+  dev::launch_each(EvalCoef{gamma, beta, running_mean, running_var, double(eps), ab, C}, C);
+  const int64_t total = int64_t(N) * C * HW;
+  dev::launch_each(Apply{x, y, ab, HW, C, total < k32}, total);
+}
+
+void bn_bwd(const float* x, const float* dy, int N, int C, int HW, const float* gamma,
+            const float* save_mean, const float* save_invstd, bool training, float* dx,
+            float* dgamma, float* dbeta) {
+  if (C <= 0) return;
+  const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
+  const size_t part_b = sizeof(double) * 2 * size_t(C) * sp.S;
+  char* ws = static_cast<char*>(workspace(part_b + sizeof(double) * 4 * size_t(C)));
+  auto* part = reinterpret_cast<double*>(ws);
+  auto* coef = reinterpret_cast<double*>(ws + part_b);
+  const double M = double(N) * HW;
+  dev::channel_reduce<2>(sp, DyTerms{x, dy, save_mean},
+                         BwdFinal{gamma, save_mean, save_invstd, dgamma, dbeta, coef, M, C}, part);
+  if (!dx) return;
+  const int64_t total = int64_t(N) * C * HW;
+  dev::launch_each(BwdApply{x, dy, dx, coef, HW, C, total < k32, training}, total);
+}
+
+}  // namespace ss::cuda

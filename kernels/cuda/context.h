@@ -1,0 +1,58 @@
+// Per-process CUDA context shared by every kernel file: one stream, cuBLAS/cuDNN handles
+// bound to it, a grow-only workspace, math-mode switches, launch helpers and NVTX ranges.
+// Internal to kernels/cuda (it needs the CUDA headers); the framework talks to runtime.h.
+//
+// Threading: handles and the workspace are created under a lock, but ops are meant to be
+// issued from one host thread at a time: they all share the stream and the workspace.
+#pragma once
+#include <nvtx3/nvToolsExt.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "cuda_check.h"
+#include "ss/kernels/runtime.h"
+
+namespace ss::cuda {
+
+// The one stream all kernels, copies and library calls go to. Created on first use;
+// throws "no CUDA device: ..." when none is usable.
+cudaStream_t stream();
+cublasHandle_t cublas();
+cudnnHandle_t cudnn();
+
+// Scratch device memory valid until the next workspace() call. Stream order makes reuse
+// across ops safe; growing frees the old block with cudaFree, which waits for the device.
+void* workspace(size_t bytes);
+
+size_t mem_used_current();  // bytes held through malloc_device (workspace included)
+void reset_mem_peak();      // peak := current
+
+// TF32 tensor-core math for fp32 GEMM/conv. Off by default so results match the CPU
+// reference to fp32 rounding; turning it on trades ~1e-3 relative error for speed.
+void set_allow_tf32(bool on);
+bool allow_tf32();
+// When on (default), cuDNN algorithm choice skips non-deterministic algorithms (those
+// that accumulate with atomics), so repeated runs give identical bits.
+void set_deterministic(bool on);
+bool deterministic();
+
+// Launch geometry. Elementwise kernels use grid-stride loops, so the grid cap only bounds
+// the launch size; it never changes results.
+constexpr int kThreads = 256;
+inline unsigned grid_for(int64_t n, int threads = kThreads, int64_t cap = 8192) {
+  const int64_t blocks = (n + threads - 1) / threads;
+  return unsigned(std::max<int64_t>(1, std::min(blocks, cap)));
+}
+
+// Scoped NVTX range so Nsight timelines read like the model; free when no tool is attached.
+class NvtxRange {
+ public:
+  explicit NvtxRange(const char* name) { nvtxRangePushA(name); }
+  ~NvtxRange() { nvtxRangePop(); }
+  NvtxRange(const NvtxRange&) = delete;
+  NvtxRange& operator=(const NvtxRange&) = delete;
+};
+
+}  // namespace ss::cuda

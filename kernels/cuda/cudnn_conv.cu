@@ -1,0 +1,260 @@
+// 2-D convolution on cuDNN's legacy (v7-style) API, fp32 NCHW, cross-correlation.
+// One Plan per geometry holds the descriptors and the three chosen algorithms, so a
+// training step pays only for the library calls after the first iteration.
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "context.h"
+#include "ss/kernels/conv.h"
+
+namespace ss::cuda {
+namespace {
+
+// RAII descriptor wrappers (flashlight style); destructors must not throw.
+struct TensorDesc {
+  cudnnTensorDescriptor_t d = nullptr;
+  TensorDesc() { CUDNN_CHECK(cudnnCreateTensorDescriptor(&d)); }
+  ~TensorDesc() { CUDNN_CHECK_PRINT(cudnnDestroyTensorDescriptor(d)); }
+  TensorDesc(const TensorDesc&) = delete;
+  TensorDesc& operator=(const TensorDesc&) = delete;
+};
+struct FilterDesc {
+  cudnnFilterDescriptor_t d = nullptr;
+  FilterDesc() { CUDNN_CHECK(cudnnCreateFilterDescriptor(&d)); }
+  ~FilterDesc() { CUDNN_CHECK_PRINT(cudnnDestroyFilterDescriptor(d)); }
+  FilterDesc(const FilterDesc&) = delete;
+  FilterDesc& operator=(const FilterDesc&) = delete;
+};
+struct ConvDesc {
+  cudnnConvolutionDescriptor_t d = nullptr;
+  ConvDesc() { CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d)); }
+  ~ConvDesc() { CUDNN_CHECK_PRINT(cudnnDestroyConvolutionDescriptor(d)); }
+  ConvDesc(const ConvDesc&) = delete;
+  ConvDesc& operator=(const ConvDesc&) = delete;
+};
+
+template <class Algo>
+struct Choice {
+  bool ready = false;
+  Algo algo{};
+  cudnnMathType_t math = CUDNN_FMA_MATH;
+  size_t ws = 0;
+};
+
+struct Plan {
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
+  bool tf32 = false, det = true;
+  Choice<cudnnConvolutionFwdAlgo_t> fwd;
+  Choice<cudnnConvolutionBwdDataAlgo_t> bwd_data;
+  Choice<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
+};
+
+using Key = std::array<int, 15>;
+
+Key key_of(const ConvGeom& g, bool tf32, bool det) {
+  return {g.N,        g.C,        g.H,     g.W,     g.K,     g.R,         g.S,        g.stride_h,
+          g.stride_w, g.pad_h,    g.pad_w, g.dil_h, g.dil_w, int(tf32), int(det)};
+}
+
+std::string geom_str(const ConvGeom& g) {
+  std::ostringstream os;
+  os << "x[" << g.N << "," << g.C << "," << g.H << "," << g.W << "] w[" << g.K << "," << g.C
+     << "," << g.R << "," << g.S << "] stride " << g.stride_h << "x" << g.stride_w << " pad "
+     << g.pad_h << "x" << g.pad_w << " dil " << g.dil_h << "x" << g.dil_w;
+  return os.str();
+}
+
+// FMA_MATH keeps fp32 convolutions off TF32 tensor cores (DEFAULT_MATH would allow TF32 on
+// sm_80+), which is what lets conv results match the CPU reference.
+cudnnMathType_t base_math(bool tf32) { return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH; }
+
+std::unique_ptr<Plan> make_plan(const ConvGeom& g, bool tf32, bool det) {
+  auto p = std::make_unique<Plan>();
+  p->tf32 = tf32;
+  p->det = det;
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.C,
+                                         g.H, g.W));
+  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.K, g.C,
+                                         g.R, g.S));
+  CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv.d, g.pad_h, g.pad_w, g.stride_h,
+                                              g.stride_w, g.dil_h, g.dil_w,
+                                              CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, base_math(tf32)));
+  int n = 0, k = 0, h = 0, w = 0;
+  CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p->conv.d, p->x.d, p->w.d, &n, &k, &h, &w));
+  SS_CHECK(n == g.N && k == g.K && h == g.P() && w == g.Q(), "cuDNN output shape [", n, ",", k,
+           ",", h, ",", w, "] disagrees with ConvGeom [", g.N, ",", g.K, ",", g.P(), ",", g.Q(),
+           "] for ", geom_str(g));
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.K,
+                                         g.P(), g.Q()));
+  return p;
+}
+
+std::mutex g_plans_mu;
+std::map<Key, std::unique_ptr<Plan>> g_plans;
+
+Plan& plan_for(const ConvGeom& g) {
+  const bool tf32 = allow_tf32(), det = deterministic();
+  std::lock_guard<std::mutex> lock(g_plans_mu);
+  auto& slot = g_plans[key_of(g, tf32, det)];
+  if (!slot) slot = make_plan(g, tf32, det);
+  return *slot;
+}
+
+// Workspace budget for algorithm choice: the fastest algorithms (FFT, Winograd) can ask for
+// gigabytes; taking more than half of what is free would starve the activations.
+size_t workspace_budget() {
+  size_t free_b = 0, total_b = 0;
+  if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return size_t(256) << 20;
+  }
+  return std::min(free_b / 2 + mem_used_current() / 8, size_t(4) << 30);
+}
+
+// Heuristic results arrive best-first. Take the first that succeeded, respects the
+// determinism and TF32 settings and fits the budget (else the smallest-workspace one that
+// respects them). If nothing respects them, relax determinism, then precision, loudly.
+template <class Perf>
+int pick(const std::vector<Perf>& perf, int count, const Plan& p, const char* what,
+         const ConvGeom& g) {
+  const size_t budget = workspace_budget();
+  auto find = [&](bool need_det, bool need_fma) {
+    int best = -1, smallest = -1;
+    for (int i = 0; i < count; ++i) {
+      const Perf& r = perf[i];
+      if (r.status != CUDNN_STATUS_SUCCESS) continue;
+      // Down-conversion of fp32 to fp16/bf16 tensor ops is never acceptable here.
+      if (r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+      if (need_det && r.determinism != CUDNN_DETERMINISTIC) continue;
+      if (need_fma && r.mathType != CUDNN_FMA_MATH) continue;
+      if (smallest < 0 || r.memory < perf[smallest].memory) smallest = i;
+      if (best < 0 && r.memory <= budget) best = i;
+    }
+    return best >= 0 ? best : smallest;
+  };
+  const bool fma = !p.tf32;
+  int i = find(p.det, fma);
+  if (i < 0 && p.det) {
+    i = find(false, fma);
+    if (i >= 0)
+      std::fprintf(stderr, "warning: no deterministic cuDNN %s algorithm for %s; using a "
+                   "non-deterministic one\n", what, geom_str(g).c_str());
+  }
+  if (i < 0 && fma) {
+    i = find(false, false);
+    if (i >= 0)
+      std::fprintf(stderr, "warning: no FMA-only cuDNN %s algorithm for %s; results may use "
+                   "TF32\n", what, geom_str(g).c_str());
+  }
+  SS_CHECK(i >= 0, "cuDNN offers no usable ", what, " algorithm for ", geom_str(g));
+  return i;
+}
+
+void ensure_fwd(Plan& p, const ConvGeom& g) {
+  if (p.fwd.ready) return;
+  cudnnHandle_t h = cudnn();
+  int max_n = 0, n = 0;
+  CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_n));
+  std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_n, 1));
+  CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
+                                                     perf.data()));
+  const auto& r = perf[pick(perf, n, p, "forward", g)];
+  p.fwd.algo = r.algo;
+  p.fwd.math = r.mathType;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+  CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, r.algo,
+                                                      &p.fwd.ws));
+  p.fwd.ready = true;
+}
+
+void ensure_bwd_data(Plan& p, const ConvGeom& g) {
+  if (p.bwd_data.ready) return;
+  cudnnHandle_t h = cudnn();
+  int max_n = 0, n = 0;
+  CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_n));
+  std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_n, 1));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d, max_n,
+                                                          &n, perf.data()));
+  const auto& r = perf[pick(perf, n, p, "backward-data", g)];
+  p.bwd_data.algo = r.algo;
+  p.bwd_data.math = r.mathType;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d,
+                                                           r.algo, &p.bwd_data.ws));
+  p.bwd_data.ready = true;
+}
+
+void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
+  if (p.bwd_filter.ready) return;
+  cudnnHandle_t h = cudnn();
+  int max_n = 0, n = 0;
+  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max_n));
+  std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_n, 1));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,
+                                                            max_n, &n, perf.data()));
+  const auto& r = perf[pick(perf, n, p, "backward-filter", g)];
+  p.bwd_filter.algo = r.algo;
+  p.bwd_filter.math = r.mathType;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d, p.w.d,
+                                                             r.algo, &p.bwd_filter.ws));
+  p.bwd_filter.ready = true;
+}
+
+// cuDNN rejects zero-sized dimensions; an empty reduction yields zeros (beta = 0 semantics).
+bool degenerate(const ConvGeom& g) {
+  return g.N == 0 || g.C == 0 || g.K == 0 || g.P() <= 0 || g.Q() <= 0;
+}
+void zero(float* p, int64_t n) {
+  if (n > 0) memset_zero(p, size_t(n) * sizeof(float));
+}
+
+}  // namespace
+
+void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y) {
+  if (degenerate(g)) return zero(y, int64_t(g.N) * g.K * std::max(g.P(), 0) * std::max(g.Q(), 0));
+  Plan& p = plan_for(g);
+  ensure_fwd(p, g);
+  const float one = 1.f, zero_f = 0.f;
+  // The three passes share one descriptor and may have chosen different math types.
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, p.fwd.math));
+  void* ws = p.fwd.ws ? workspace(p.fwd.ws) : nullptr;
+  CUDNN_CHECK(cudnnConvolutionForward(cudnn(), &one, p.x.d, x, p.w.d, w, p.conv.d, p.fwd.algo, ws,
+                                      p.fwd.ws, &zero_f, p.y.d, y));
+}
+
+void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  if (degenerate(g)) return zero(dx, int64_t(g.N) * g.C * g.H * g.W);
+  Plan& p = plan_for(g);
+  ensure_bwd_data(p, g);
+  const float one = 1.f, zero_f = 0.f;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, p.bwd_data.math));
+  void* ws = p.bwd_data.ws ? workspace(p.bwd_data.ws) : nullptr;
+  CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn(), &one, p.w.d, w, p.y.d, dy, p.conv.d,
+                                           p.bwd_data.algo, ws, p.bwd_data.ws, &zero_f, p.x.d,
+                                           dx));
+}
+
+void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  if (degenerate(g)) return zero(dw, int64_t(g.K) * g.C * g.R * g.S);
+  Plan& p = plan_for(g);
+  ensure_bwd_filter(p, g);
+  const float one = 1.f, zero_f = 0.f;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, p.bwd_filter.math));
+  void* ws = p.bwd_filter.ws ? workspace(p.bwd_filter.ws) : nullptr;
+  CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn(), &one, p.x.d, x, p.y.d, dy, p.conv.d,
+                                             p.bwd_filter.algo, ws, p.bwd_filter.ws, &zero_f,
+                                             p.w.d, dw));
+}
+
+}  // namespace ss::cuda

@@ -1,0 +1,199 @@
+// Device-side building blocks shared by the hand-written kernels: deterministic warp and
+// block sums, and two-pass reductions whose partials live in the context workspace.
+//
+// Determinism: no floating-point atomics anywhere. Every partial covers a fixed index set
+// (a function of the sizes only, never of the GPU), and partials are combined in a fixed
+// order, so a run reproduces its own bits. Sums accumulate in double, like the CPU
+// reference, so CPU and GPU differ only by summation order at double precision.
+#pragma once
+#include <cstdint>
+
+#include "context.h"
+
+namespace ss::cuda::dev {
+
+constexpr unsigned kFull = 0xffffffffu;
+
+// Butterfly (xor) shuffles: every lane ends with the same total, in a fixed order.
+__device__ __forceinline__ double warp_sum(double v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(kFull, v, o);
+  return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(kFull, v, o));
+  return v;
+}
+
+// Sums NA accumulators over the block; the result is valid in warp 0 (thread 0 writes it).
+// blockDim.x must be a multiple of 32. Safe to call repeatedly in one kernel.
+template <int NA>
+__device__ __forceinline__ void block_sum(double (&v)[NA]) {
+  __shared__ double sh[NA][32];
+  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+#pragma unroll
+  for (int a = 0; a < NA; ++a) v[a] = warp_sum(v[a]);
+  if (lane == 0) {
+#pragma unroll
+    for (int a = 0; a < NA; ++a) sh[a][wid] = v[a];
+  }
+  __syncthreads();
+  if (wid == 0) {
+#pragma unroll
+    for (int a = 0; a < NA; ++a) v[a] = warp_sum(lane < nw ? sh[a][lane] : 0.0);
+  }
+  __syncthreads();
+}
+
+// ---- elementwise launch: f(i) for i in [0, n) -------------------------------------------
+// F: struct with `__device__ void operator()(int64_t i) const` (structs, not lambdas, so no
+// --extended-lambda flag is needed).
+
+template <class F>
+__global__ void each_kernel(F f, int64_t n) {
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) f(i);
+}
+
+template <class F>
+void launch_each(F f, int64_t n) {
+  if (n <= 0) return;
+  each_kernel<<<grid_for(n), kThreads, 0, stream()>>>(f, n);
+  CUDA_CHECK_LAUNCH();
+}
+
+// ---- whole-array reduction: out[a] = float(sum_i f_a(i)), a < NA -----------------------
+// F: struct with `__device__ void operator()(int64_t i, double* acc) const` adding into acc.
+
+template <int NA, class F>
+__global__ void reduce_partials_kernel(F f, int64_t n, double* partials) {
+  double v[NA];
+#pragma unroll
+  for (int a = 0; a < NA; ++a) v[a] = 0.0;
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) f(i, v);
+  block_sum<NA>(v);
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int a = 0; a < NA; ++a) partials[a * gridDim.x + blockIdx.x] = v[a];
+  }
+}
+
+template <int NA>
+__global__ void reduce_final_kernel(const double* partials, int G, float* out) {
+  double v[NA];
+#pragma unroll
+  for (int a = 0; a < NA; ++a) {
+    v[a] = 0.0;
+    for (int i = threadIdx.x; i < G; i += blockDim.x) v[a] += partials[a * G + i];
+  }
+  block_sum<NA>(v);
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int a = 0; a < NA; ++a) out[a] = float(v[a]);
+  }
+}
+
+// out is device memory; n == 0 writes zeros.
+template <int NA, class F>
+void reduce_to(F f, int64_t n, float* out) {
+  const int64_t per_block = int64_t(kThreads) * 8;
+  const int G = int(std::max<int64_t>(1, std::min<int64_t>(1024, (n + per_block - 1) / per_block)));
+  auto* part = static_cast<double*>(workspace(sizeof(double) * NA * G));
+  cudaStream_t s = stream();
+  reduce_partials_kernel<NA><<<G, kThreads, 0, s>>>(f, n, part);
+  CUDA_CHECK_LAUNCH();
+  reduce_final_kernel<NA><<<1, 1024, 0, s>>>(part, G, out);
+  CUDA_CHECK_LAUNCH();
+}
+
+// ---- per-channel reduction over an [N, C, inner] tensor ---------------------------------
+// Block (c, s) sums f over channel c's slice s of its N*inner elements into
+// partials[(a*C + c)*S + s]. F: `__device__ void operator()(int c, int64_t idx, double* acc)`
+// with idx the flat tensor index.
+
+struct ChannelSplit {
+  int64_t N = 0, inner = 0, M = 0;  // M = N*inner elements per channel
+  int C = 0, S = 1;                 // S slices per channel
+  int64_t chunk = 0;                // elements per slice
+};
+
+inline ChannelSplit channel_split(int64_t N, int C, int64_t inner) {
+  ChannelSplit sp;
+  sp.N = N;
+  sp.C = C;
+  sp.inner = inner;
+  sp.M = N * inner;
+  // Aim for ~2k blocks in total and >= 4k elements per block.
+  const int64_t by_size = (sp.M + 4095) / 4096;
+  const int64_t by_grid = std::max<int64_t>(1, 2048 / std::max(C, 1));
+  sp.S = int(std::max<int64_t>(1, std::min(by_size, by_grid)));
+  sp.chunk = (sp.M + sp.S - 1) / sp.S;
+  return sp;
+}
+
+template <int NA, class F>
+__global__ void channel_partials_kernel(F f, ChannelSplit sp, double* partials) {
+  const int c = blockIdx.x, s = blockIdx.y;
+  const int64_t begin = int64_t(s) * sp.chunk;
+  const int64_t end = std::min(sp.M, begin + sp.chunk);
+  double v[NA];
+#pragma unroll
+  for (int a = 0; a < NA; ++a) v[a] = 0.0;
+  // Walk j -> (n, i) incrementally: one division per thread instead of one per element.
+  const int64_t in = std::max<int64_t>(sp.inner, 1);  // inner == 0 means M == 0: no work
+  const int64_t step_n = blockDim.x / in, step_i = blockDim.x % in;
+  int64_t j = begin + threadIdx.x;
+  int64_t n = j / in, i = j - n * in;
+  for (; j < end; j += blockDim.x) {
+    f(c, (n * sp.C + c) * sp.inner + i, v);
+    n += step_n;
+    i += step_i;
+    if (i >= sp.inner) {
+      i -= sp.inner;
+      ++n;
+    }
+  }
+  block_sum<NA>(v);
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int a = 0; a < NA; ++a) partials[(int64_t(a) * sp.C + c) * sp.S + s] = v[a];
+  }
+}
+
+// Thread per channel: totals in slice order, then g(c, tot) writes the per-channel result.
+// G: `__device__ void operator()(int c, const double* tot) const`.
+template <int NA, class G>
+__global__ void channel_finalize_kernel(G g, const double* partials, int C, int S) {
+  for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < C; c += gridDim.x * blockDim.x) {
+    double tot[NA];
+#pragma unroll
+    for (int a = 0; a < NA; ++a) {
+      tot[a] = 0.0;
+      const double* p = partials + (int64_t(a) * C + c) * S;
+      for (int s = 0; s < S; ++s) tot[a] += p[s];
+    }
+    g(c, tot);
+  }
+}
+
+// partials must hold NA*C*S doubles (carved from the workspace by the caller, because
+// callers often need more scratch alongside it).
+template <int NA, class F, class G>
+void channel_reduce(const ChannelSplit& sp, F f, G g, double* partials) {
+  if (sp.C == 0) return;
+  cudaStream_t s = stream();
+  channel_partials_kernel<NA><<<dim3(unsigned(sp.C), unsigned(sp.S)), kThreads, 0, s>>>(f, sp,
+                                                                                      partials);
+  CUDA_CHECK_LAUNCH();
+  channel_finalize_kernel<NA><<<grid_for(sp.C), kThreads, 0, s>>>(g, partials, sp.C, sp.S);
+  CUDA_CHECK_LAUNCH();
+}
+
+// Channel of flat index k in an [N, C, inner] tensor. 32-bit division when it fits is
+// several times cheaper than the emulated 64-bit one.
+__device__ __forceinline__ int channel_of(int64_t k, int64_t inner, int C, bool small) {
+  if (small) return int((uint32_t(k) / uint32_t(inner)) % uint32_t(C));
+  return int((k / inner) % C);
+}
+
+}  // namespace ss::cuda::dev

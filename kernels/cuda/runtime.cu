@@ -1,0 +1,262 @@
+// Device discovery, memory, copies and the per-process stream/handles (runtime.h and
+// context.h).
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+#include "context.h"
+
+namespace ss::cuda {
+namespace {
+
+struct Probe {
+  int count = 0;
+  std::string reason;
+};
+
+// Probed once: cudaGetDeviceCount is the first call that loads the driver, and its failure
+// (no libcuda, no device, driver too old) is a normal CPU-only situation, not an error.
+const Probe& probe() {
+  static const Probe p = [] {
+    Probe r;
+    int n = 0;
+    const cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError();
+      r.reason = std::string("cudaGetDeviceCount failed: ") + cudaGetErrorName(e) + " (" +
+                 cudaGetErrorString(e) + ")";
+      if (e == cudaErrorInsufficientDriver)
+        r.reason += "; no usable NVIDIA driver (libcuda.so missing or older than the runtime)";
+      return r;
+    }
+    if (n == 0) {
+      r.reason = "no CUDA device is visible";
+      if (const char* v = std::getenv("CUDA_VISIBLE_DEVICES"))
+        r.reason += std::string(" (CUDA_VISIBLE_DEVICES=") + v + ")";
+      return r;
+    }
+    r.count = n;
+    return r;
+  }();
+  return p;
+}
+
+// Never destroyed: tearing down handles and streams from static destructors races the
+// CUDA runtime's own shutdown at exit, and the driver reclaims everything anyway.
+struct Context {
+  std::once_flag stream_once;
+  cudaStream_t stream = nullptr;
+  std::mutex mu;  // handles, workspace, math flags
+  cublasHandle_t cublas = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  void* ws = nullptr;
+  size_t ws_bytes = 0;
+  bool tf32 = false;
+  bool deterministic = true;
+  std::mutex alloc_mu;  // allocation table and counters
+  std::unordered_map<void*, size_t> sizes;
+  size_t used = 0, peak = 0;
+};
+Context& ctx() {
+  static Context* c = new Context;
+  return *c;
+}
+
+double mib(size_t b) { return double(b) / (1024.0 * 1024.0); }
+
+std::string fmt_mib(size_t b) {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(1);
+  os << mib(b);
+  return os.str();
+}
+
+}  // namespace
+
+bool compiled() { return true; }
+
+int device_count() { return probe().count; }
+
+std::string unavailable_reason() { return probe().reason; }
+
+std::string device_name(int dev) {
+  if (device_count() == 0) return "none";
+  SS_CHECK(dev >= 0 && dev < device_count(), "CUDA device ", dev, " out of range (",
+           device_count(), " visible)");
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  return prop.name;
+}
+
+cudaStream_t stream() {
+  Context& c = ctx();
+  std::call_once(c.stream_once, [&] {
+    if (device_count() == 0) SS_FAIL("no CUDA device: ", unavailable_reason());
+    // A blocking stream (not cudaStreamNonBlocking) still orders against the legacy
+    // default stream, so code elsewhere that launches on stream 0 cannot race ours.
+    CUDA_CHECK(cudaStreamCreateWithFlags(&c.stream, cudaStreamDefault));
+  });
+  return c.stream;
+}
+
+cublasHandle_t cublas() {
+  cudaStream_t s = stream();
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  if (!c.cublas) {
+    CUBLAS_CHECK(cublasCreate(&c.cublas));
+    CUBLAS_CHECK(cublasSetStream(c.cublas, s));
+    CUBLAS_CHECK(cublasSetMathMode(c.cublas, c.tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                    : CUBLAS_DEFAULT_MATH));
+  }
+  return c.cublas;
+}
+
+cudnnHandle_t cudnn() {
+  cudaStream_t s = stream();
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  if (!c.cudnn) {
+    CUDNN_CHECK(cudnnCreate(&c.cudnn));
+    CUDNN_CHECK(cudnnSetStream(c.cudnn, s));
+  }
+  return c.cudnn;
+}
+
+void set_allow_tf32(bool on) {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.tf32 = on;
+  if (c.cublas)
+    CUBLAS_CHECK(cublasSetMathMode(c.cublas, on ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                : CUBLAS_DEFAULT_MATH));
+}
+bool allow_tf32() {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.tf32;
+}
+void set_deterministic(bool on) {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.deterministic = on;
+}
+bool deterministic() {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.deterministic;
+}
+
+void* malloc_device(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  stream();  // fails with a clear message when there is no device
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, bytes);
+  if (e == cudaErrorMemoryAllocation) {
+    // Not sticky: clear it so a caching allocator can free its cache and retry.
+    (void)cudaGetLastError();
+    size_t free_b = 0, total_b = 0;
+    (void)cudaMemGetInfo(&free_b, &total_b);
+    SS_FAIL("CUDA out of memory allocating ", fmt_mib(bytes), " MiB (", fmt_mib(mem_used_current()),
+            " MiB held by selfstudy, ", fmt_mib(free_b), " MiB free of ", fmt_mib(total_b),
+            " MiB)");
+  }
+  if (e != cudaSuccess) detail::throw_cuda(e, "cudaMalloc", __FILE__, __LINE__);
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.alloc_mu);
+  c.sizes[p] = bytes;
+  c.used += bytes;
+  c.peak = std::max(c.peak, c.used);
+  return p;
+}
+
+// No throw: this runs from Storage destructors.
+void free_device(void* p) {
+  if (!p) return;
+  Context& c = ctx();
+  {
+    std::lock_guard<std::mutex> lock(c.alloc_mu);
+    auto it = c.sizes.find(p);
+    if (it != c.sizes.end()) {
+      c.used -= it->second;
+      c.sizes.erase(it);
+    }
+  }
+  CUDA_CHECK_PRINT(cudaFree(p));
+}
+
+size_t mem_used_peak() {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.alloc_mu);
+  return c.peak;
+}
+size_t mem_used_current() {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.alloc_mu);
+  return c.used;
+}
+void reset_mem_peak() {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.alloc_mu);
+  c.peak = c.used;
+}
+
+void* workspace(size_t bytes) {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  if (bytes > c.ws_bytes) {
+    if (c.ws) free_device(c.ws);  // cudaFree waits for kernels still using the old block
+    c.ws = nullptr;
+    c.ws_bytes = 0;
+    // Round up to whole MiB so a slowly growing demand does not reallocate every call.
+    const size_t mb = size_t(1) << 20;
+    const size_t want = (bytes + mb - 1) / mb * mb;
+    c.ws = malloc_device(want);
+    c.ws_bytes = want;
+  }
+  return c.ws;
+}
+
+// Pageable sources are staged by the driver before cudaMemcpyAsync returns, so the caller
+// may reuse them at once; page-locked sources are read later by DMA, so wait for those.
+void memcpy_h2d(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  cudaStream_t s = stream();
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
+  cudaPointerAttributes attr{};
+  const cudaError_t e = cudaPointerGetAttributes(&attr, src);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();  // cannot tell: be safe and wait
+    CUDA_CHECK(cudaStreamSynchronize(s));
+  } else if (attr.type == cudaMemoryTypeHost) {
+    CUDA_CHECK(cudaStreamSynchronize(s));
+  }
+}
+
+void memcpy_d2h(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  cudaStream_t s = stream();
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
+  CUDA_CHECK(cudaStreamSynchronize(s));
+}
+
+void memcpy_d2d(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
+}
+
+void memset_zero(void* p, size_t bytes) {
+  if (bytes == 0) return;
+  CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream()));
+}
+
+void synchronize() {
+  if (device_count() == 0) return;
+  CUDA_CHECK(cudaStreamSynchronize(stream()));
+}
+
+}  // namespace ss::cuda

@@ -1,0 +1,19 @@
+// Pooling over NCHW planes; NC = N*C planes of H×W.
+#pragma once
+#include <cstdint>
+
+namespace ss::cpu {
+// 2×2 window, stride 2, floor semantics (odd trailing row/col dropped, as PyTorch).
+// Ties pick the first maximum in row-major window order (as PyTorch).
+template <class T> void maxpool2_fwd(const T* x, int64_t NC, int H, int W, T* y);
+template <class T> void maxpool2_bwd(const T* x, const T* dy, int64_t NC, int H, int W, T* dx);
+template <class T> void avgpool_global_fwd(const T* x, int64_t NC, int HW, T* y);
+template <class T> void avgpool_global_bwd(const T* dy, int64_t NC, int HW, T* dx);
+}  // namespace ss::cpu
+
+namespace ss::cuda {
+void maxpool2_fwd(const float* x, int64_t NC, int H, int W, float* y);
+void maxpool2_bwd(const float* x, const float* dy, int64_t NC, int H, int W, float* dx);
+void avgpool_global_fwd(const float* x, int64_t NC, int HW, float* y);
+void avgpool_global_bwd(const float* dy, int64_t NC, int HW, float* dx);
+}  // namespace ss::cuda

@@ -1,0 +1,21 @@
+// CUDA runtime services visible to the framework: device discovery, memory, copies,
+// and the per-process stream/handles. In a CPU-only build these are stubs that report
+// "no CUDA device", so callers need no #ifdefs.
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace ss::cuda {
+bool compiled();             // built with the CUDA backend
+int device_count();          // 0 when no driver/GPU (never throws)
+std::string unavailable_reason();  // why device_count() is 0, for one clear message
+std::string device_name(int dev);
+void* malloc_device(size_t bytes);  // throws ss::Error on OOM naming the size
+void free_device(void* p);
+void memcpy_h2d(void* dst, const void* src, size_t bytes);
+void memcpy_d2h(void* dst, const void* src, size_t bytes);
+void memcpy_d2d(void* dst, const void* src, size_t bytes);
+void memset_zero(void* p, size_t bytes);
+void synchronize();
+size_t mem_used_peak();  // bytes, from the device allocator's view
+}  // namespace ss::cuda

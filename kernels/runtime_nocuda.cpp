@@ -1,0 +1,18 @@
+// CPU-only build: the CUDA runtime surface exists but reports that no device is present.
+#include "ss/kernels/error.h"
+#include "ss/kernels/runtime.h"
+
+namespace ss::cuda {
+bool compiled() { return false; }
+int device_count() { return 0; }
+std::string unavailable_reason() { return "this build has no CUDA backend (SS_WITH_CUDA=OFF)"; }
+std::string device_name(int) { return "none"; }
+void* malloc_device(size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void free_device(void*) {}
+void memcpy_h2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void memcpy_d2h(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void memcpy_d2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void memset_zero(void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void synchronize() {}
+size_t mem_used_peak() { return 0; }
+}  // namespace ss::cuda

@@ -1,0 +1,22 @@
+// The ten procedural object classes. Each class is a parametric family assembled from
+// primitives with randomised proportions and part choices; a shape instance is a pure
+// function of (seed, class, shape id). Meshes come out centred with bounding-box
+// diagonal 1 (the ShapeNet convention), y up, front towards -z.
+#pragma once
+#include <cstdint>
+
+#include "ss/render/mesh.h"
+
+namespace ss::render {
+
+inline constexpr int kNumClasses = 10;
+// Shape instances per class in each of the 12 index buckets (REFERENCE §2): bucket b
+// uses shape ids [b * kShapesPerBucket, (b + 1) * kShapesPerBucket), so train, valid and
+// test never share a shape instance.
+inline constexpr int kNumBuckets = 12;
+inline constexpr int kShapesPerBucket = 256;
+
+const char* class_name(int cls);
+void build_shape(int cls, uint64_t seed, uint64_t shape_id, Mesh& out);
+
+}  // namespace ss::render
