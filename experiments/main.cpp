@@ -3,12 +3,14 @@
 #include <cstdio>
 #include <exception>
 
+#include "demo.h"
 #include "ss/render/cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"selfstudy: how useful is self-supervised pretraining? (Newell & Deng, CVPR 2020)"};
   app.require_subcommand(1);
   ss::render::add_render_command(app);
+  ss::app::add_demo_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,7 @@ Renderer::Renderer(int res) : res_(res), ns_(2 * res) {
   focal_ = 0.5f * float(ns_) / std::tan(0.5f * kFovDegrees * 3.14159265f / 180.0f);
   zbuf_.resize(size_t(ns_) * ns_);
   tbuf_.resize(size_t(ns_) * ns_);
+  shadow_.resize(size_t(ns_) * ns_);
 }
 
 float Renderer::focal_pixels() const { return focal_ * 0.5f; }
@@ -49,6 +50,7 @@ void Renderer::add_object(const ObjectSpec& o, int index) {
   for (size_t t = 0; t < mesh_.triangles(); ++t) {
     uint32_t a = base + mesh_.idx[3 * t], b = base + mesh_.idx[3 * t + 1], c = base + mesh_.idx[3 * t + 2];
     ++stats_.triangles;
+    shadow_tris_.push_back({a, b, c});
     const V3 &p0 = verts_[a].cam, &p1 = verts_[b].cam, &p2 = verts_[c].cam;
     if (dot(cross(p1 - p0, p2 - p0), p0) >= 0) continue;  // back face
     Tri tri;
@@ -141,7 +143,9 @@ void Renderer::render(const Scene& scene, float* rgb, const LabelPlanes* labels)
   verts_.clear();
   tris_.clear();
   tri_object_.clear();
+  shadow_tris_.clear();
   for (size_t i = 0; i < scene.objects.size(); ++i) add_object(scene.objects[i], int(i));
+  cast_shadows(scene);
   resolve(scene, rgb, labels);
 }
 

@@ -1,4 +1,14 @@
 // Random fills driven by Philox, identical on CPU and CUDA for the same (seed, offset).
+// u_i = philox::uniform(seed, offset, i) (philox.h: counter offset + i/4, lane i%4).
+// fill_uniform: y[i] = lo + (hi - lo) * u_i, in float, each operation rounded separately
+//   (no FMA), so CPU and CUDA agree bit for bit.
+// fill_normal (Box-Muller, elements 2j and 2j+1 share one pair of uniforms), in float:
+//   u1 = u_{2j}, u2 = u_{2j+1}
+//   r  = sqrt(-2 * log(max(u1, 1e-7f)))
+//   th = 6.2831853071795864f * u2
+//   y[2j] = mean + std * (r * cos(th)),  y[2j+1] = mean + std * (r * sin(th))  (if < n)
+//   log/cos/sin are libm (CPU) vs double-evaluated-then-rounded (CUDA): normals may differ
+//   in the last bit, never more than a few ulp.
 #pragma once
 #include <cstdint>
 

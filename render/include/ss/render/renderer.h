@@ -7,7 +7,11 @@
 // shaded once at its samples' centroid (deferred, per pixel) and weighted by coverage.
 // That is 2x2 supersampling for edges and depth/labels at the cost of ~1 shading
 // evaluation per pixel ("render at 2R, downsample to R" without shading 4x).
+// Shadows: every object's light-facing triangles are projected from the point light
+// onto the background plane and rasterised as a coverage mask (hard shadows on the
+// plane, anti-aliased by the same 2x2 samples; objects do not shadow each other).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -54,14 +58,18 @@ class Renderer {
   };
   void add_object(const ObjectSpec& o, int index);
   void rasterize(uint32_t t);
+  void cast_shadows(const Scene& scene);
+  void rasterize_coverage(const float sx[3], const float sy[3]);
   void resolve(const Scene& scene, float* rgb, const LabelPlanes* labels);
 
   int res_, ns_;  // output resolution, samples per side (2 * res)
   float focal_;   // in samples
   std::vector<float> zbuf_;     // 1/z per sample (background plane preset)
   std::vector<uint32_t> tbuf_;  // triangle per sample, kNone = background
+  std::vector<uint8_t> shadow_; // 1 where the background plane is in an object's shadow
   std::vector<Vert> verts_;
   std::vector<Tri> tris_;
+  std::vector<std::array<uint32_t, 3>> shadow_tris_;  // every triangle, for shadow casting
   std::vector<int> tri_object_;
   Mesh mesh_;
   RenderStats stats_;

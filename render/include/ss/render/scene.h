@@ -1,7 +1,7 @@
 // Scene description and sampling. A scene is a pure function of (config, image index):
 // the factor bits T C V L decide which parameters are random (REFERENCE §2).
 //
-// Camera: pinhole at the origin looking along +z, y up, 40 degree field of view.
+// Camera: pinhole at the origin looking along +z, y up, 34 degree field of view.
 // Background plane: z = kBackgroundZ, facing the camera. Single-object scenes put one
 // object (bounding-box diagonal 1) at z = kObjectZ; multi-object scenes put 4 smaller
 // objects of random classes at random positions in front of the plane.
@@ -19,7 +19,7 @@
 
 namespace ss::render {
 
-inline constexpr float kFovDegrees = 40.0f;
+inline constexpr float kFovDegrees = 34.0f;
 inline constexpr float kObjectZ = 1.9f;
 inline constexpr float kBackgroundZ = 2.5f;  // depth 250 in the uint8 depth target
 inline constexpr float kLightRadius = 2.0f;
