@@ -18,7 +18,7 @@ namespace ss::app {
 namespace {
 
 struct DemoOptions {
-  int epochs = 6, train = 4000, test = 1000, batch = 64, res = 24;
+  int epochs = 12, train = 8000, test = 1000, batch = 64, res = 24;
   uint64_t seed = 1;
   std::string device = "cpu", out = "runs/demo";
 };

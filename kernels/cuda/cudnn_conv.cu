@@ -111,14 +111,14 @@ Plan& plan_for(const ConvGeom& g) {
 }
 
 // Workspace budget for algorithm choice: the fastest algorithms (FFT, Winograd) can ask for
-// gigabytes; taking more than half of what is free would starve the activations.
+// gigabytes; more than half of what is free now would starve the activations.
 size_t workspace_budget() {
   size_t free_b = 0, total_b = 0;
   if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
     (void)cudaGetLastError();
     return size_t(256) << 20;
   }
-  return std::min(free_b / 2 + mem_used_current() / 8, size_t(4) << 30);
+  return std::min(free_b / 2, size_t(4) << 30);
 }
 
 // Heuristic results arrive best-first. Take the first that succeeded, respects the

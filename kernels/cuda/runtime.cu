@@ -221,20 +221,15 @@ void* workspace(size_t bytes) {
   return c.ws;
 }
 
-// Pageable sources are staged by the driver before cudaMemcpyAsync returns, so the caller
-// may reuse them at once; page-locked sources are read later by DMA, so wait for those.
+// Returns once src may be reused. The driver docs only promise that pageable sources "may"
+// be staged during the call, and page-locked ones are read later by DMA, so we wait. Both
+// copy directions are synchronous: a training step already waits on its loss read-back,
+// and correctness here is worth more than the overlap an async upload would buy.
 void memcpy_h2d(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
   cudaStream_t s = stream();
   CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
-  cudaPointerAttributes attr{};
-  const cudaError_t e = cudaPointerGetAttributes(&attr, src);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();  // cannot tell: be safe and wait
-    CUDA_CHECK(cudaStreamSynchronize(s));
-  } else if (attr.type == cudaMemoryTypeHost) {
-    CUDA_CHECK(cudaStreamSynchronize(s));
-  }
+  CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
 void memcpy_d2h(void* dst, const void* src, size_t bytes) {

@@ -18,7 +18,7 @@ void write_png_rgb(const std::string& path, int w, int h, const std::vector<uint
   SS_CHECK(fp, "cannot write PNG '", tmp, "': ", std::strerror(errno));
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
-  bool ok = png && info;
+  volatile bool ok = png && info;
   if (ok && setjmp(png_jmpbuf(png))) ok = false;
   if (ok) {
     png_init_io(png, fp);
@@ -45,7 +45,7 @@ std::vector<uint8_t> read_png_rgb(const std::string& path, int& w, int& h) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png ? png_create_info_struct(png) : nullptr;
   std::vector<uint8_t> out;
-  bool ok = png && info;
+  volatile bool ok = png && info;
   if (ok && setjmp(png_jmpbuf(png))) ok = false;
   if (ok) {
     png_init_io(png, fp);

@@ -11,7 +11,6 @@
 namespace ss::render {
 
 namespace {
-constexpr uint64_t kShapeLibrarySeed = 0x5E1F57D1ull;  // one fixed shape library, like ShapeNet
 constexpr int kSub = 16;                               // fixed-point sub-sample steps
 }  // namespace
 
@@ -31,7 +30,10 @@ V3 Renderer::pixel_ray(float x, float y) const {
 }
 
 void Renderer::add_object(const ObjectSpec& o, int index) {
-  build_shape(o.cls, kShapeLibrarySeed, o.shape_id, mesh_);
+  if (o.custom_mesh)
+    mesh_ = *o.custom_mesh;
+  else
+    build_shape(o.cls, kShapeLibrarySeed, o.shape_id, mesh_);
   M3 view = canonical_view() * o.rot;
   M3 pm = view * diag(o.scale * o.size);
   M3 nm = view * diag({1.0f / o.scale.x, 1.0f / o.scale.y, 1.0f / o.scale.z});

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ss/render/mesh.h"
 #include "ss/render/texture.h"
 #include "ss/render/vec.h"
 
@@ -52,6 +53,7 @@ struct ObjectSpec {
   V3 colour{0.5f, 0.5f, 0.5f};  // linear RGB base colour
   Texture texture;              // kind none when T is off
   float specular = 0.25f;
+  const Mesh* custom_mesh = nullptr;  // tests: render this mesh instead of the class shape
 };
 
 struct Scene {

@@ -16,6 +16,10 @@ inline constexpr int kNumClasses = 10;
 inline constexpr int kNumBuckets = 12;
 inline constexpr int kShapesPerBucket = 256;
 
+// One fixed shape library for every dataset and seed (as ShapeNet is for the authors):
+// the dataset seed picks which instances appear, not what they look like.
+inline constexpr uint64_t kShapeLibrarySeed = 0x5E1F57D1ull;
+
 const char* class_name(int cls);
 void build_shape(int cls, uint64_t seed, uint64_t shape_id, Mesh& out);
 
