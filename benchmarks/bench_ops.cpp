@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +43,7 @@
 #endif
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename(void);
 
 #ifndef SS_BENCH_DIR
 #define SS_BENCH_DIR "benchmarks"
@@ -90,7 +92,10 @@ struct Case {
 
 std::string dims(std::initializer_list<int> d) {
   std::string s;
-  for (int v : d) s += (s.empty() ? "" : "x") + std::to_string(v);
+  for (int v : d) {
+    if (!s.empty()) s += 'x';
+    s += std::to_string(v);
+  }
   return s;
 }
 
@@ -232,16 +237,27 @@ Prepared prepare(const Case& c, Device dev) {
   return p;
 }
 
-double median_ms(const std::function<void()>& fn, int warmup, int iters, bool cuda) {
+// Process CPU time in ms: with --threads 1 on a busy machine it measures the work itself,
+// not the time the process spent descheduled (with more threads it counts spin-waits).
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+double median_ms(const std::function<void()>& fn, int warmup, int iters, bool cuda,
+                 bool cpu_clock) {
   using clock = std::chrono::steady_clock;
   for (int i = 0; i < warmup; ++i) fn();
   std::vector<double> t;
   for (int i = 0; i < iters; ++i) {
     if (cuda) ss::cuda::synchronize();
     const auto t0 = clock::now();
+    const double c0 = cpu_clock ? cpu_ms() : 0;
     fn();
     if (cuda) ss::cuda::synchronize();
-    t.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count());
+    t.push_back(cpu_clock ? cpu_ms() - c0
+                          : std::chrono::duration<double, std::milli>(clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());
   const size_t m = t.size() / 2;
@@ -258,8 +274,8 @@ std::string shell_quote(const std::string& s) {
 // failure returns what it has and explains in `note` (never throws).
 std::map<std::string, json> run_torch(const std::string& python, const std::string& script,
                                       const std::string& device, int threads, int warmup,
-                                      int iters, const std::vector<Case>& cases,
-                                      std::string& note) {
+                                      int iters, bool cpu_clock,
+                                      const std::vector<Case>& cases, std::string& note) {
   std::map<std::string, json> out;
   if (python == "none") {
     note = "torch baseline disabled (--torch none)";
@@ -283,7 +299,8 @@ std::map<std::string, json> run_torch(const std::string& python, const std::stri
                           shell_quote(python) + " " + shell_quote(script) +
                           " --device " + device + " --threads " + std::to_string(threads) +
                           " --warmup " + std::to_string(warmup) + " --iters " +
-                          std::to_string(iters) + " --spec " + tmpl;
+                          std::to_string(iters) + (cpu_clock ? " --clock cpu" : "") +
+                          " --spec " + tmpl;
   std::fflush(stdout);
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) {
@@ -330,6 +347,7 @@ int main(int argc, char** argv) {
   CLI::App app{"bench_ops: engine kernel throughput at the ResNet9 shapes vs PyTorch"};
   std::string device_s = "cpu", filter, torch_python, torch_script;
   int batch = 0, iters = 0, warmup = -1, threads = 0;
+  std::string clock_s = "wall";
   bool quick = false;
   app.add_option("--device", device_s, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--batch", batch, "images per conv/BN call (default 32 cpu, 512 cuda; 2/64 quick)");
@@ -340,6 +358,9 @@ int main(int argc, char** argv) {
                  "python with torch for the baseline, or 'none' (default /usr/bin/python3)");
   app.add_option("--torch-script", torch_script, "path to torch_ops.py");
   app.add_option("--filter", filter, "only cases whose 'name shape' contains this substring");
+  app.add_option("--clock", clock_s,
+                 "wall (default) or cpu: process CPU time, for --threads 1 on a busy machine")
+      ->check(CLI::IsMember({"wall", "cpu"}));
   app.add_flag("--quick", quick, "small batch, few iterations: a smoke test (< 30 s)");
   CLI11_PARSE(app, argc, argv);
 
@@ -367,11 +388,22 @@ int main(int argc, char** argv) {
         cases.push_back(c);
 
     std::string note;
+    const bool cpu_clock = clock_s == "cpu";
+    SS_CHECK(!(cpu_clock && cuda), "--clock cpu is for CPU runs only");
     const auto torch = run_torch(torch_python, torch_script, device_s, threads, warmup, iters,
-                                 cases, note);
-    std::fprintf(stderr, "bench_ops: %zu cases on %s, batch %d, %d threads; %s\n", cases.size(),
-                 cuda ? ss::cuda::device_name(dev.index).c_str() : "cpu", batch, threads,
-                 note.c_str());
+                                 cpu_clock, cases, note);
+    // OpenBLAS's DYNAMIC_ARCH picks its kernels from CPUID; on CPUs it does not recognise
+    // (e.g. some virtualised Xeons) it falls back to SSE3 "Prescott" kernels, several times
+    // slower. OPENBLAS_CORETYPE=SkylakeX (or Haswell) overrides; it must be set before start.
+    const std::string blas_core = openblas_get_corename();
+    std::fprintf(stderr, "bench_ops: %zu cases on %s, batch %d, %d threads, OpenBLAS core %s; %s\n",
+                 cases.size(), cuda ? ss::cuda::device_name(dev.index).c_str() : "cpu", batch,
+                 threads, blas_core.c_str(), note.c_str());
+    if (blas_core == "Prescott" || blas_core == "Nehalem" || blas_core == "Core2")
+      std::fprintf(stderr,
+                   "bench_ops: warning: OpenBLAS chose its generic '%s' kernels; if this CPU has "
+                   "AVX2/AVX-512 rerun with OPENBLAS_CORETYPE=Haswell or SkylakeX\n",
+                   blas_core.c_str());
 
     auto& alloc = ss::CachingAllocator::for_device(dev);
     std::map<std::string, std::pair<double, int>> logsum;  // op -> (sum log ratio, count)
@@ -392,7 +424,7 @@ int main(int argc, char** argv) {
 #ifdef SS_BENCH_NVTX
           nvtxRangePushA((c.name + " " + c.shape).c_str());
 #endif
-          ms = median_ms(p.run, warmup, iters, cuda);
+          ms = median_ms(p.run, warmup, iters, cuda, cpu_clock);
 #ifdef SS_BENCH_NVTX
           nvtxRangePop();
 #endif
@@ -442,7 +474,9 @@ int main(int argc, char** argv) {
                     {"gpu", cuda ? json(ss::cuda::device_name(dev.index)) : json(nullptr)},
                     {"batch", batch},
                     {"threads", threads},
+                    {"blas_core", blas_core},
                     {"iters", iters},
+                    {"clock", clock_s},
                     {"cases", cases.size()},
                     {"errors", errors},
                     {"geomean_vs_baseline", geo},

@@ -61,6 +61,8 @@ def main():
     ap.add_argument("--iters", type=int, default=0)
     ap.add_argument("--spec", help="JSON list of cases written by bench_ops")
     ap.add_argument("--filter", default="", help="substring of 'name shape'")
+    ap.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                    help="cpu: process CPU time (for --threads 1 on a busy machine)")
     ap.add_argument("--tf32", action="store_true", help="allow TF32 on CUDA (torch's conv default)")
     ap.add_argument("--nondeterministic", action="store_true", help="let cuDNN pick atomics algos")
     args = ap.parse_args()
@@ -98,16 +100,18 @@ def main():
         if cuda:
             torch.cuda.synchronize()
 
+    clock = time.process_time if args.clock == "cpu" and not cuda else time.perf_counter
+
     def timed(fn):
         for _ in range(warmup):
             fn()
         times = []
         for _ in range(iters):
             sync()
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
             sync()
-            times.append((time.perf_counter() - t0) * 1e3)
+            times.append((clock() - t0) * 1e3)
         return statistics.median(times)
 
     gen = torch.Generator(device="cpu").manual_seed(0)

@@ -47,8 +47,21 @@ std::string last_error() {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &msgs);
   // Innermost first; the system reason ("errno = 28, ... No space left on device") is
   // usually there. Keep the first two to stay one line.
+  // HDF5's low-level message is long ("file write failed: time = ..., errno = 28,
+  // error message = 'No space left on device', ..."): keep just the system reason.
+  for (const std::string& m : msgs) {
+    size_t a = m.find("error message = '");
+    if (a == std::string::npos) continue;
+    a += 17;
+    size_t b = m.find('\'', a);
+    std::string head = m.substr(0, m.find(':'));
+    return head + ": " + m.substr(a, b == std::string::npos ? std::string::npos : b - a);
+  }
   std::string out;
-  for (size_t i = 0; i < msgs.size() && i < 2; ++i) out += (i ? "; " : "") + msgs[i];
+  for (size_t i = 0; i < msgs.size() && i < 2; ++i) {
+    if (i) out += "; ";
+    out += msgs[i];
+  }
   return out;
 }
 

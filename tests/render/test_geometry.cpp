@@ -10,6 +10,7 @@
 
 using namespace ss::render;
 using ss::render::testing::render_scene;
+using ss::render::testing::Rendered;
 
 namespace {
 // A scene holding one custom mesh, unrotated in camera space.

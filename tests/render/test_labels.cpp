@@ -11,6 +11,7 @@
 
 using namespace ss::render;
 using ss::render::testing::render_scene;
+using ss::render::testing::Rendered;
 
 TEST_CASE("multi-object labels agree with each other and with the image") {
   SceneConfig cfg{Factors::parse("0000"), true, 5, 1200};

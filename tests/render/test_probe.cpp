@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ss/render/dataset.h"
+#include "ss/render/half.h"
 #include "ss/render/shapes.h"
 #include "ss/render/splits.h"
 

@@ -22,9 +22,10 @@ SS_HD uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {
   return uint32_t(p);
 }
 
-SS_HD U4 philox4x32(uint64_t counter, uint64_t seed) {
-  uint32_t c0 = uint32_t(counter), c1 = uint32_t(counter >> 32), c2 = 0, c3 = 0;
-  uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+// Full Philox4x32-10 on a 128-bit counter and 64-bit key (Random123's known-answer
+// tests apply to this form).
+SS_HD U4 philox4x32_10(U4 ctr, uint32_t k0, uint32_t k1) {
+  uint32_t c0 = ctr.x[0], c1 = ctr.x[1], c2 = ctr.x[2], c3 = ctr.x[3];
   for (int r = 0; r < 10; ++r) {
     uint32_t hi0, hi1;
     uint32_t lo0 = mulhilo(0xD2511F53u, c0, &hi0);
@@ -35,6 +36,12 @@ SS_HD U4 philox4x32(uint64_t counter, uint64_t seed) {
     k1 += 0xBB67AE85u;
   }
   return U4{{c0, c1, c2, c3}};
+}
+
+// The engine's stream: counter = (offset-based 64-bit index, 0, 0), key = seed.
+SS_HD U4 philox4x32(uint64_t counter, uint64_t seed) {
+  return philox4x32_10(U4{{uint32_t(counter), uint32_t(counter >> 32), 0u, 0u}}, uint32_t(seed),
+                       uint32_t(seed >> 32));
 }
 
 // Uniform in [0,1) with 24 bits, exactly representable in float.
