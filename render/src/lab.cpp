@@ -1,5 +1,6 @@
 #include "ss/render/lab.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -22,7 +23,9 @@ inline float fast_cbrt(float t) {
 }
 inline float lab_f_fast(float t) {
   constexpr float e = 216.0f / 24389.0f;
-  return t > e ? fast_cbrt(t) : (24389.0f / 27.0f * t + 16.0f) / 116.0f;
+  float c = fast_cbrt(std::max(t, e));  // branch-free, so the loop vectorises
+  float l = (24389.0f / 27.0f / 116.0f) * t + 16.0f / 116.0f;
+  return t > e ? c : l;
 }
 }  // namespace
 
@@ -35,9 +38,9 @@ void linear_rgb_to_normalized_lab(const float* rgb, float* lab, size_t n) {
     float Y = 0.212671f * r + 0.715160f * g + 0.072169f * b;
     float Z = (0.019334f * r + 0.119193f * g + 0.950227f * b) * (1.0f / kD65[2]);
     float fx = lab_f_fast(X), fy = lab_f_fast(Y), fz = lab_f_fast(Z);
-    L[i] = (116.0f * fy - 16.0f - kLabMean[0]) / kLabStd[0];
-    A[i] = (500.0f * (fx - fy) - kLabMean[1]) / kLabStd[1];
-    Bb[i] = (200.0f * (fy - fz) - kLabMean[2]) / kLabStd[2];
+    L[i] = (116.0f * fy - 16.0f - kLabMean[0]) * (1.0f / kLabStd[0]);
+    A[i] = (500.0f * (fx - fy) - kLabMean[1]) * (1.0f / kLabStd[1]);
+    Bb[i] = (200.0f * (fy - fz) - kLabMean[2]) * (1.0f / kLabStd[2]);
   }
 }
 

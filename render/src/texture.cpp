@@ -2,6 +2,7 @@
 // deterministic and needs no tables.
 #include "ss/render/texture.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ss/render/rng.h"
@@ -76,21 +77,21 @@ V3 eval_texture(const Texture& t, V3 p) {
   switch (t.kind) {
     case TextureKind::noise: {
       float n = fbm(q, 3);
-      s = std::fmin(1.f, std::fmax(0.f, (n - 0.5f) * 2.5f + 0.5f));
+      s = std::min(1.f, std::max(0.f, (n - 0.5f) * 2.5f + 0.5f));
       break;
     }
     case TextureKind::stripes: {
       float f = fract(q.x);
       float w = 0.08f;  // soft edge, avoids aliasing
-      s = smooth(std::fmin(1.f, std::fmax(0.f, (f - t.param + w) / (2 * w)))) *
-          smooth(std::fmin(1.f, std::fmax(0.f, (1.f - f + w) / (2 * w))));
+      s = smooth(std::min(1.f, std::max(0.f, (f - t.param + w) / (2 * w)))) *
+          smooth(std::min(1.f, std::max(0.f, (1.f - f + w) / (2 * w))));
       break;
     }
     case TextureKind::checker: {
       // Soft-edged 3-D checker: the sign of a product of sines, smoothed at the edges.
       float v = std::sin(3.14159265f * q.x) * std::sin(3.14159265f * q.y) *
                 std::sin(3.14159265f * q.z);
-      s = smooth(std::fmin(1.f, std::fmax(0.f, v * 4.0f + 0.5f)));
+      s = smooth(std::min(1.f, std::max(0.f, v * 4.0f + 0.5f)));
       break;
     }
     case TextureKind::marble: {
@@ -101,7 +102,7 @@ V3 eval_texture(const Texture& t, V3 p) {
     case TextureKind::dots: {
       V3 f{fract(q.x) - 0.5f, fract(q.y) - 0.5f, fract(q.z) - 0.5f};
       float d = std::sqrt(dot(f, f));
-      s = 1.f - smooth(std::fmin(1.f, std::fmax(0.f, (d - t.param) / 0.06f + 0.5f)));
+      s = 1.f - smooth(std::min(1.f, std::max(0.f, (d - t.param) / 0.06f + 0.5f)));
       break;
     }
     default: break;
