@@ -10,6 +10,7 @@
 //
 // Output: one JSON line per measurement on stdout, then a summary line with the geometric
 // mean of vs_baseline (= ours_gflops / torch_gflops = torch_ms / ours_ms) per op kind.
+#include "ss/platform.h"
 #include <omp.h>
 #include <unistd.h>
 
@@ -344,6 +345,7 @@ json num_or_null(double v) { return std::isfinite(v) && v > 0 ? json(v) : json(n
 }  // namespace
 
 int main(int argc, char** argv) {
+  ss::select_blas_kernels(argv);
   CLI::App app{"bench_ops: engine kernel throughput at the ResNet9 shapes vs PyTorch"};
   std::string device_s = "cpu", filter, torch_python, torch_script;
   int batch = 0, iters = 0, warmup = -1, threads = 0;

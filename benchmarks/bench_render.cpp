@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   DatasetResult r = render_dataset(o);
   double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
   emit("render_dataset_hdf5", o.bits, 64, false, threads,
-       {double(r.rendered_now) / r.seconds, double(r.rendered_now) * threads / cpu, r.rendered_now});
+       {double(r.rendered_now) / r.render_seconds, double(r.rendered_now) * threads / cpu, r.rendered_now});
   std::filesystem::remove_all(dir);
   return 0;
 }

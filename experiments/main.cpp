@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <exception>
 
-#include "demo.h"
+#include "ss/exp/demo.h"
+#include "ss/platform.h"
 #include "ss/render/cli.h"
 
 int main(int argc, char** argv) {
+  ss::select_blas_kernels(argv);
   CLI::App app{"selfstudy: how useful is self-supervised pretraining? (Newell & Deng, CVPR 2020)"};
   app.require_subcommand(1);
   ss::render::add_render_command(app);

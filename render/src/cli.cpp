@@ -54,7 +54,7 @@ void run(const CliOptions& c) {
     }
     if (r.interrupted)
       SS_FAIL("interrupted: ", bits, " stopped at a chunk boundary; rerun the same command to resume");
-    double rate = r.seconds > 0 ? double(r.rendered_now) / r.seconds : 0.0;
+    double rate = r.render_seconds > 0 ? double(r.rendered_now) / r.render_seconds : 0.0;
     std::fprintf(stderr, "%s: wrote %s (%lld images%s, %.1f s, %.0f img/s on %d threads)%s%s\n", bits.c_str(),
                  r.path.c_str(), (long long)o.count,
                  r.resumed_from ? (", resumed at " + std::to_string(r.resumed_from)).c_str() : "", r.seconds,

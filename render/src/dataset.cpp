@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -151,7 +152,15 @@ DatasetResult render_dataset(const DatasetOptions& o, const ProgressFn& progress
   }
 
   std::string note;
-  DatasetFile file(partial_path(o), meta, note);
+  std::unique_ptr<DatasetFile> file_ptr;
+  try {
+    file_ptr = std::make_unique<DatasetFile>(partial_path(o), meta, note);
+  } catch (const Error& e) {
+    std::error_code rm;
+    fs::remove(partial_path(o), rm);
+    throw Error(std::string(e.what()) + " (disk full or output not writable?)");
+  }
+  DatasetFile& file = *file_ptr;
   res.resumed_from = file.rendered();
   if (note_fn && !note.empty()) note_fn(o.bits + ": " + note);
 
@@ -166,8 +175,9 @@ DatasetResult render_dataset(const DatasetOptions& o, const ProgressFn& progress
   uint64_t avail = free_bytes(dir.string());
   if (avail < need + (1 << 20)) {
     file.discard();
-    SS_FAIL("not enough space in '", dir.string(), "' for ", o.bits, ": need ~", need >> 20, " MiB, ",
-            avail >> 20, " MiB free");
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "need ~%.1f MB, %.1f MB free", double(need) / 1e6, double(avail) / 1e6);
+    SS_FAIL("not enough space in '", dir.string(), "' for ", o.bits, ": ", buf);
   }
 
   SceneConfig cfg{Factors::parse(o.bits), o.multi, o.seed, o.count};
@@ -175,6 +185,7 @@ DatasetResult render_dataset(const DatasetOptions& o, const ProgressFn& progress
   std::vector<uint8_t> dense(o.multi ? size_t(chunk) * 3 * R * R : 0);
   std::vector<int64_t> labels(o.multi ? 0 : size_t(chunk));
   std::vector<double> rot(o.multi ? 0 : size_t(chunk) * 9);
+  auto r0 = std::chrono::steady_clock::now();
   while (file.rendered() < o.count) {
     if (g_stop || (o.stop_after >= 0 && file.rendered() >= o.stop_after)) {
       res.interrupted = true;
@@ -194,6 +205,7 @@ DatasetResult render_dataset(const DatasetOptions& o, const ProgressFn& progress
       progress(file.rendered(), o.count, res.rendered_now,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  res.render_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
   if (!res.interrupted) {
     try {
       file.finish(res.path);

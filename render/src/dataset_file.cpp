@@ -53,7 +53,12 @@ DatasetFile::DatasetFile(const std::string& partial, const DatasetMeta& meta, st
   create();
 }
 
-DatasetFile::~DatasetFile() { file_.close(); }
+DatasetFile::~DatasetFile() {
+  if (broken_)
+    file_.leak();
+  else
+    file_.close();
+}
 
 bool DatasetFile::try_resume(std::string& note) {
   h5::Handle f(H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
@@ -85,6 +90,7 @@ bool DatasetFile::try_resume(std::string& note) {
 void DatasetFile::create() {
   file_ = h5::Handle(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   h5::check(file_.get(), "creating HDF5 file", path_);
+  broken_ = true;  // until the layout is on disk
   const hsize_t N = hsize_t(meta_.count), R = hsize_t(meta_.res), C = hsize_t(chunk_images_);
   auto make = [&](const char* name, hid_t type, std::vector<hsize_t> dims, std::vector<hsize_t> chunk) {
     h5::Handle space(H5Screate_simple(int(dims.size()), dims.data(), nullptr));
@@ -120,7 +126,8 @@ void DatasetFile::create() {
   h5::write_attr_i64s(f, "splits", {s.train.begin, s.train.end, s.valid.begin, s.valid.end, s.test.begin, s.test.end});
   h5::write_attr_i64(f, "complete", 0);
   h5::write_attr_i64(f, "rendered", 0);
-  h5::check(H5Fflush(f, H5F_SCOPE_GLOBAL), "flushing", path_);
+  broken_ = false;
+  flush();
   rendered_ = 0;
 }
 
@@ -135,11 +142,14 @@ void DatasetFile::write_rows(const char* name, hid_t mem_type, int64_t start, in
   dims[0] = hsize_t(n);
   H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, off.data(), nullptr, dims.data(), nullptr);
   h5::Handle ms(H5Screate_simple(rank, dims.data(), nullptr));
-  h5::check(H5Dwrite(d.get(), mem_type, ms.get(), fs.get(), H5P_DEFAULT, buf),
-            std::string("writing '") + name + "' rows " + std::to_string(start) + ".." +
-                std::to_string(start + n) + " of",
-            path_);
-  h5::check(d.close(), std::string("closing dataset '") + name + "' in", path_);
+  herr_t st = H5Dwrite(d.get(), mem_type, ms.get(), fs.get(), H5P_DEFAULT, buf);
+  if (st >= 0) st = d.close();
+  if (st < 0) {
+    d.leak();  // never touch an object whose I/O failed again (see Handle::leak)
+    broken_ = true;
+  }
+  h5::check(st, std::string("writing '") + name + "' rows " + std::to_string(start) + ".." +
+                    std::to_string(start + n) + " of", path_);
 }
 
 void DatasetFile::append(int64_t start, int64_t n, const uint16_t* data, const void* targets, const double* rot) {
@@ -148,24 +158,41 @@ void DatasetFile::append(int64_t start, int64_t n, const uint16_t* data, const v
   write_rows("targets", meta_.multi ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT64, start, n, targets);
   if (!meta_.multi) write_rows("rot_mat", H5T_NATIVE_DOUBLE, start, n, rot);
   // Data first, then the progress record: a crash between them only loses this chunk.
-  h5::check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing", path_);
+  flush();
+  broken_ = true;  // until the attribute write and flush succeed
   h5::write_attr_i64(file_.get(), "rendered", start + n);
-  h5::check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing", path_);
+  broken_ = false;
+  flush();
   rendered_ = start + n;
+}
+
+void DatasetFile::flush() {
+  herr_t st = H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+  if (st < 0) broken_ = true;
+  h5::check(st, "flushing", path_);
 }
 
 void DatasetFile::finish(const std::string& final_path) {
   SS_CHECK(rendered_ == meta_.count, "internal: finishing with ", rendered_, " of ", meta_.count, " images");
+  broken_ = true;
   h5::write_attr_i64(file_.get(), "complete", 1);
-  h5::check(H5Fflush(file_.get(), H5F_SCOPE_GLOBAL), "flushing", path_);
-  h5::check(file_.close(), "closing", path_);
+  broken_ = false;
+  flush();
+  hid_t id = file_.get();
+  file_.leak();
+  herr_t st = H5Fclose(id);
+  if (st < 0) broken_ = true;  // id abandoned (see Handle::leak)
+  h5::check(st, "closing", path_);
   std::error_code ec;
   std::filesystem::rename(path_, final_path, ec);
   SS_CHECK(!ec, "cannot rename '", path_, "' to '", final_path, "': ", ec.message());
 }
 
 void DatasetFile::discard() {
-  file_.close();
+  if (broken_)
+    file_.leak();
+  else
+    file_.close();
   H5Eclear2(H5E_DEFAULT);
   std::error_code ec;
   std::filesystem::remove(path_, ec);

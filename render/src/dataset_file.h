@@ -43,12 +43,14 @@ class DatasetFile {
   void create();
   bool try_resume(std::string& note);
   void write_rows(const char* name, hid_t mem_type, int64_t start, int64_t n, const void* buf);
+  void flush();  // marks the file broken on failure
 
   std::string path_;
   DatasetMeta meta_;
   h5::Handle file_;
   int64_t rendered_ = 0;
   int64_t chunk_images_ = 1;
+  bool broken_ = false;  // an I/O call failed: abandon the handle instead of closing it
 };
 
 }  // namespace ss::render

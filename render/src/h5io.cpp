@@ -31,7 +31,19 @@ herr_t Handle::close() {
   }
 }
 
-void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+namespace {
+// Must run before any other HDF5 call; a static initialiser does that in practice.
+// Harmless (returns an error we ignore) when the library is already initialised.
+const bool g_dont_atexit = [] {
+  H5dont_atexit();
+  return true;
+}();
+}  // namespace
+
+void silence_errors() {
+  (void)g_dont_atexit;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 namespace {
 herr_t collect(unsigned n, const H5E_error2_t* e, void* data) {

@@ -84,7 +84,7 @@ void sample_object(Rng& r, const SceneConfig& cfg, int bucket, ObjectSpec& o) {
   o.scale = {r.uniform(0.9f, 1.1f), r.uniform(0.9f, 1.1f), r.uniform(0.9f, 1.1f)};
   // C: class hue with a small spread, or a uniformly random sRGB colour.
   float h = class_hue(o.cls) + r.normal(0, 0.015f);
-  float s = r.uniform(0.55f, 0.85f), v = r.uniform(0.55f, 0.85f);
+  float s = r.uniform(0.45f, 0.75f), v = r.uniform(0.55f, 0.85f);
   V3 rnd{r.uniform(), r.uniform(), r.uniform()};
   o.colour = srgb_to_linear(f.random_colour ? rnd : hsv_to_srgb(h, s, v));
   o.specular = r.uniform(0.1f, 0.4f);
@@ -142,7 +142,7 @@ Scene sample_scene(const SceneConfig& cfg, int64_t index) {
   V3 lr = random_light(r, centre);
   sc.light = cfg.factors.random_light ? lr : fixed_light(centre);
   // Background: a light, slightly tinted grey, independent of the object's class.
-  float g = r.uniform(0.35f, 0.8f);
+  float g = r.uniform(0.2f, 0.7f);
   V3 bg{g + r.uniform(-0.06f, 0.06f), g + r.uniform(-0.06f, 0.06f), g + r.uniform(-0.06f, 0.06f)};
   sc.background = srgb_to_linear(bg);
   Texture bt = random_texture(r);

@@ -51,8 +51,8 @@ Texture random_texture(Rng& r) {
   Texture t;
   t.kind = static_cast<TextureKind>(r.below(kNumTextureKinds));
   // Two colours with a guaranteed brightness contrast, like a photo texture.
-  V3 a = hsv_to_srgb(r.uniform(), r.uniform(0.0f, 0.8f), r.uniform(0.15f, 0.45f));
-  V3 b = hsv_to_srgb(r.uniform(), r.uniform(0.0f, 0.8f), r.uniform(0.6f, 1.0f));
+  V3 a = hsv_to_srgb(r.uniform(), r.uniform(0.0f, 0.6f), r.uniform(0.1f, 0.4f));
+  V3 b = hsv_to_srgb(r.uniform(), r.uniform(0.0f, 0.6f), r.uniform(0.5f, 0.9f));
   if (r.chance(0.5f)) std::swap(a, b);
   t.c0 = srgb_to_linear(a);
   t.c1 = srgb_to_linear(b);

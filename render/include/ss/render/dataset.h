@@ -42,7 +42,8 @@ struct DatasetResult {
   int64_t resumed_from = 0;  // images found already done in a partial file
   bool already_complete = false;
   bool interrupted = false;
-  double seconds = 0;
+  double seconds = 0;         // total, including file set-up and the contact sheet
+  double render_seconds = 0;  // rendering + writing the images only
 };
 
 // Progress callback: (images done, total, images rendered by this call, seconds).

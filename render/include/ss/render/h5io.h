@@ -23,12 +23,17 @@ class Handle {
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
   herr_t close();  // returns the close status (< 0: failed, e.g. a flush hit a full disk)
+  // Forgets the id without closing it. Used after an I/O error: HDF5 cannot always close
+  // an object whose flush failed, and a half-closed object crashes its exit handler.
+  void leak() { id_ = -1; }
 
  private:
   hid_t id_ = -1;
 };
 
-// Turns off HDF5's automatic error printing (we report errors ourselves).
+// Turns off HDF5's automatic error printing (we report errors ourselves). This module
+// also asks HDF5 not to run its exit-time cleanup (H5dont_atexit, at static init), so a
+// file abandoned after a write error cannot crash the process on exit.
 void silence_errors();
 // The innermost messages of the current HDF5 error stack, joined ("" if none).
 std::string last_error();

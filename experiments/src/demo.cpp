@@ -1,4 +1,4 @@
-#include "demo.h"
+#include "ss/exp/demo.h"
 
 #include <cmath>
 #include <cstdio>
