@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "ss/exp/cli.h"
 #include "ss/exp/demo.h"
 #include "ss/platform.h"
 #include "ss/render/cli.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ss::render::add_render_command(app);
   ss::app::add_demo_command(app);
+  ss::app::add_train_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

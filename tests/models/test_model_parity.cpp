@@ -4,11 +4,15 @@
 // eval-mode BatchNorm, and compare features, head outputs, the loss, the input gradient,
 // every parameter gradient and (train mode) the updated BN buffers.
 //
-// Tolerance (expected values are float64 results rounded to f32, so the error measured
-// is our own f32 rounding, accumulated through ~20-50 layers):
-//   |got - expected| <= 1e-4 * |expected| + 1e-9 + 1e-4 * max|expected of that tensor|
-// The max-relative term is 10x the single-op fixtures' because each gradient here is a
-// sum over a deep chain; the worst observed ratio is printed per case.
+// Tolerance (expected values are float64 results rounded to f32, so what is measured is
+// our own f32 rounding, accumulated through the whole network):
+//   |got - expected| <= 1e-4 * |expected| + 1e-9 + atol_of_max * max|expected of that tensor|
+//   ResNet9:  atol_of_max 1e-5 (as for single ops in tests/engine)
+//   ResNet50: atol_of_max 3e-4. 53 train-mode BatchNorms over tiny batches (16-32 values
+//             per channel in layer4) amplify rounding: PyTorch's own f32 forward/backward
+//             of the same fixtures reaches 0.85x of a 1e-4 bound (resnet50_dense, train),
+//             and ours is about the same (0.99x), so 3e-4 leaves ~3x headroom.
+// The worst err/allowed ratio over all tensors is printed per case.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -25,7 +29,8 @@ using namespace ss::models::test;
 
 namespace {
 
-constexpr Tol kModelTol{1e-4, 1e-9, 1e-4};
+constexpr Tol kResNet9Tol{1e-4, 1e-9, 1e-5};
+constexpr Tol kResNet50Tol{1e-4, 1e-9, 3e-4};
 
 std::vector<int> parse_ints(const std::string& s) {
   std::vector<int> out;
@@ -39,7 +44,7 @@ std::vector<int> parse_ints(const std::string& s) {
   return out;
 }
 
-void run_case(const std::string& name, Device dev) {
+void run_case(const std::string& name, Device dev, Tol tol) {
   io::Metadata meta;
   io::TensorMap f = io::load_safetensors(fixture_path(name + ".safetensors"), &meta);
   auto get = [&](const std::string& k) -> const Tensor& {
@@ -85,7 +90,7 @@ void run_case(const std::string& name, Device dev) {
     loss.backward();
 
     auto cmp = [&](const std::string& what, const Tensor& got) {
-      worst = std::max(worst, expect_close(tag + " " + what, get(m + "." + what), got, kModelTol));
+      worst = std::max(worst, expect_close(tag + " " + what, get(m + "." + what), got, tol));
     };
     cmp("stage4", out.stages.back());
     cmp("features", out.features);
@@ -107,7 +112,7 @@ void run_case(const std::string& name, Device dev) {
         if (b.dtype() == DType::I64)
           CHECK_MESSAGE(b.to_vector<int64_t>() == want.to_vector<int64_t>(), tag << " " << bn);
         else
-          worst = std::max(worst, expect_close(tag + " after." + bn, want, b, kModelTol));
+          worst = std::max(worst, expect_close(tag + " after." + bn, want, b, tol));
       }
     }
   }
@@ -117,14 +122,14 @@ void run_case(const std::string& name, Device dev) {
 }  // namespace
 
 TEST_CASE("model parity with PyTorch: resnet9 (width 1/16), train + eval BN") {
-  for (Device d : test_devices()) run_case("resnet9", d);
+  for (Device d : test_devices()) run_case("resnet9", d, kResNet9Tol);
 }
 TEST_CASE("model parity with PyTorch: resnet9_half (width 1/8, 2 input channels)") {
-  for (Device d : test_devices()) run_case("resnet9_half", d);
+  for (Device d : test_devices()) run_case("resnet9_half", d, kResNet9Tol);
 }
 TEST_CASE("model parity with PyTorch: resnet50 (width 1/32)") {
-  for (Device d : test_devices()) run_case("resnet50", d);
+  for (Device d : test_devices()) run_case("resnet50", d, kResNet50Tol);
 }
 TEST_CASE("model parity with PyTorch: resnet50 dense (dilated layer4, per-pixel heads)") {
-  for (Device d : test_devices()) run_case("resnet50_dense", d);
+  for (Device d : test_devices()) run_case("resnet50_dense", d, kResNet50Tol);
 }

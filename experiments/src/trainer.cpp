@@ -1,0 +1,289 @@
+#include "ss/exp/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "ss/allocator.h"
+#include "ss/autograd.h"
+#include "ss/data/loader.h"
+#include "ss/data/splits.h"
+#include "ss/exp/task.h"
+#include "ss/io/atomic_file.h"
+#include "ss/io/safetensors.h"
+#include "ss/models/checkpoint.h"
+#include "ss/optim.h"
+#include "ss/progress.h"
+#include "ss/rng.h"
+
+namespace ss::app {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+TrainOptions TrainOptions::from_config(const Config& c) {
+  TrainOptions o;
+  o.data = c.str("data.path", o.data);
+  o.task = c.str("task.name", o.task);
+  o.n = c.integer("data.n", o.n);
+  o.model.arch = c.str("model.arch", o.model.arch);
+  o.model.width = c.number("model.width", o.model.width);
+  o.model.out_feats = int(c.integer("model.out_feats", o.task == "classify" ? 256 : 512));
+  o.freeze = int(c.integer("model.freeze", o.freeze));
+  o.init = c.str("model.init", o.init);
+  o.linear_probe = c.boolean("model.linear_probe", o.linear_probe);
+  o.epochs = int(c.integer("train.epochs", o.epochs));
+  o.batch = int(c.integer("train.batch", o.batch));
+  o.warmup_epochs = int(c.integer("train.warmup_epochs", o.warmup_epochs));
+  o.eval_every = int(c.integer("train.eval_every", o.eval_every));
+  o.lr = c.number("train.lr", o.lr);
+  o.final_lr = c.number("train.final_lr", o.final_lr);
+  o.weight_decay = c.number("train.weight_decay", o.weight_decay);
+  o.beta1 = c.number("train.beta1", o.beta1);
+  o.min_samples = c.integer("train.min_samples", o.min_samples);
+  o.eval_max = c.integer("train.eval_max", o.eval_max);
+  o.augment = c.boolean("train.augment", o.augment);
+  o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
+  o.device = c.str("device", o.device);
+  o.out = c.str("out", o.out);
+  SS_CHECK(!o.data.empty(), c.origin(), ": data.path is required");
+  SS_CHECK(o.epochs > 0 && o.batch > 1, c.origin(), ": train.epochs must be > 0 and train.batch > 1");
+  SS_CHECK(o.freeze >= 0 && o.freeze <= 4, c.origin(), ": model.freeze must be in [0, 4]");
+  return o;
+}
+
+namespace {
+
+struct Setup {
+  std::shared_ptr<const data::H5Dataset> ds;
+  data::Splits splits;
+  std::unique_ptr<Task> task;
+  std::shared_ptr<models::FeatureNet> model;
+  Device dev;
+};
+
+Setup make_setup(const TrainOptions& o) {
+  Setup s;
+  s.dev = Device::parse(o.device);
+  if (s.dev.is_cuda()) SS_CHECK(cuda_available(), "--device cuda: no CUDA device is available");
+  s.ds = std::make_shared<data::H5Dataset>(o.data);
+  s.splits = data::Splits::make(s.ds->size(), o.data);
+  s.task = make_task(o.task);
+  SS_CHECK(s.task->dense() == s.ds->multi_object(), o.data, ": task '", o.task, "' needs ",
+           s.task->dense() ? "a multi-object (dense) file" : "a single-object file");
+  manual_seed(o.seed);
+  models::ModelConfig mc = o.model;
+  mc.dense = s.task->dense();
+  mc.out_classes = s.task->head_sizes();
+  s.model = models::make_model(mc);
+  if (!o.init.empty()) models::load_backbone(o.init, *s.model);
+  s.model->to(s.dev);
+  return s;
+}
+
+std::vector<int64_t> capped(std::vector<int64_t> idx, int64_t cap) {
+  if (cap > 0 && int64_t(idx.size()) > cap) idx.resize(size_t(cap));
+  return idx;
+}
+
+std::vector<Tensor> forward(models::FeatureNet& m, const Tensor& x, int freeze, bool probe) {
+  if (probe) {
+    Tensor f;
+    {
+      NoGradGuard ng;
+      f = m.dense() ? m.feature_map(x) : m.features(x);
+    }
+    return m.apply_heads(f.detach());
+  }
+  return m.run(x, freeze).logits;
+}
+
+json evaluate(Setup& s, const std::vector<int64_t>& idx, int batch, bool probe) {
+  NoGradGuard ng;
+  s.model->eval();
+  data::LoaderOptions lo;
+  lo.batch_size = batch, lo.shuffle = false, lo.min_samples = 0, lo.device = s.dev;
+  data::Loader loader(s.ds, idx, lo);
+  auto metrics = s.task->metrics();
+  double loss_sum = 0;
+  int64_t count = 0;
+  while (auto b = loader.next()) {
+    std::vector<Tensor> logits = forward(*s.model, b->x, 0, probe);
+    loss_sum += s.task->loss(logits, *b).item() * double(b->size());
+    count += b->size();
+    metrics->add(logits, *b);
+  }
+  s.model->train();
+  json j = metrics->values();
+  j["loss"] = count ? loss_sum / double(count) : 0.0;
+  j["images"] = count;
+  return j;
+}
+
+// Checkpoint = model state + Adam moments + progress metadata, written atomically.
+void save_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam& opt,
+                     const json& state) {
+  io::TensorMap t;
+  for (auto& [k, v] : m.state_dict()) t["model." + k] = v;
+  auto names = m.named_parameters();
+  for (size_t i = 0; i < names.size() && i < opt.exp_avg().size(); ++i) {
+    t["optim.exp_avg." + names[i].first] = opt.exp_avg()[i];
+    t["optim.exp_avg_sq." + names[i].first] = opt.exp_avg_sq()[i];
+  }
+  io::save_safetensors(path, t, {{"format", "pt"}, {"state", state.dump()}});
+}
+
+json load_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam* opt) {
+  io::Metadata meta;
+  io::TensorMap t = io::load_safetensors(path, &meta);
+  std::map<std::string, Tensor> sd;
+  for (auto& [k, v] : t)
+    if (k.rfind("model.", 0) == 0) sd[k.substr(6)] = v;
+  m.load_state_dict(sd);
+  if (opt) {
+    auto names = m.named_parameters();
+    for (size_t i = 0; i < names.size() && i < opt->exp_avg().size(); ++i) {
+      auto a = t.find("optim.exp_avg." + names[i].first), b = t.find("optim.exp_avg_sq." + names[i].first);
+      SS_CHECK(a != t.end() && b != t.end(), path, ": optimiser state for '", names[i].first, "' missing");
+      opt->exp_avg()[i].copy_(a->second);
+      opt->exp_avg_sq()[i].copy_(b->second);
+    }
+  }
+  SS_CHECK(meta.count("state"), path, ": not a training checkpoint (no 'state' metadata)");
+  try {
+    return json::parse(meta["state"]);
+  } catch (const std::exception& e) {
+    SS_FAIL(path, ": corrupt 'state' metadata: ", e.what());
+  }
+}
+
+std::string fmt_metrics(const json& j) {
+  std::string s;
+  char buf[64];
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "images") continue;
+    std::snprintf(buf, sizeof buf, "%s%s %.4f", s.empty() ? "" : ", ", it.key().c_str(), it->get<double>());
+    s += buf;
+  }
+  return s;
+}
+
+}  // namespace
+
+json train(const TrainOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fs::create_directories(o.out);
+  Setup s = make_setup(o);
+  std::vector<int64_t> train_idx = o.n > 0 ? s.splits.labelled(o.n) : s.splits.train.indices();
+  const std::vector<int64_t> valid_idx = capped(s.splits.valid.indices(), o.eval_max);
+  const std::vector<int64_t> test_idx = capped(s.splits.test.indices(), o.eval_max);
+
+  std::vector<Tensor> params;
+  if (o.linear_probe)
+    params = s.model->heads().parameters();
+  else
+    params = s.model->parameters();
+  optim::Adam opt(params, {o.lr, o.beta1, o.beta2, 1e-8, o.weight_decay});
+
+  data::LoaderOptions lo;
+  lo.batch_size = o.batch, lo.shuffle = true, lo.seed = o.seed, lo.min_samples = o.min_samples;
+  lo.drop_last = true, lo.augment = o.augment, lo.device = s.dev;
+  data::Loader loader(s.ds, train_idx, lo);
+  const int64_t steps_per_epoch = std::max<int64_t>(loader.batches_per_epoch(), 1);
+  optim::WarmupLinearSchedule sched{o.lr, o.final_lr, steps_per_epoch * o.warmup_epochs,
+                                    steps_per_epoch * o.epochs};
+
+  const std::string ckpt = o.out + "/checkpoint.safetensors";
+  json state = {{"epoch", 0}, {"step", 0}, {"curve", json::array()}, {"best", nullptr}};
+  if (o.resume && fs::exists(ckpt)) {
+    state = load_checkpoint(ckpt, *s.model, &opt);
+    opt.set_steps(state["step"].get<int64_t>());
+    loader.seek(state["epoch"].get<int64_t>());
+    if (!o.quiet) std::printf("train: resumed from %s at epoch %lld\n", ckpt.c_str(), (long long)state["epoch"].get<int64_t>());
+  }
+  if (!o.quiet)
+    std::printf("train: %s on %s (%s), n=%zu, %lld steps/epoch x %d epochs, %s\n",
+                s.model->describe().c_str(), o.data.c_str(), o.task.c_str(), train_idx.size(),
+                (long long)steps_per_epoch, o.epochs, s.dev.str().c_str());
+
+  const std::string primary = s.task->primary();
+  double img_per_s = 0;
+  for (int64_t ep = state["epoch"].get<int64_t>(); ep < o.epochs; ++ep) {
+    s.model->train();
+    if (o.linear_probe) s.model->eval();  // frozen features: BN uses running statistics
+    Progress bar("epoch " + std::to_string(ep + 1) + "/" + std::to_string(o.epochs),
+                 steps_per_epoch * o.batch);
+    double loss_sum = 0;
+    int64_t nb = 0;
+    while (auto b = loader.next()) {
+      opt.set_lr(sched.at(opt.steps()));
+      Tensor loss = s.task->loss(forward(*s.model, b->x, o.freeze, o.linear_probe), *b);
+      const double l = loss.item();
+      if (!std::isfinite(l))
+        SS_FAIL("training loss became ", l, " at step ", opt.steps() + 1, " (epoch ", ep + 1,
+                "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      loss_sum += l;
+      ++nb;
+      char extra[48];
+      std::snprintf(extra, sizeof extra, "loss %.4f", loss_sum / double(nb));
+      bar.update(nb * o.batch, extra);
+    }
+    bar.finish();
+    img_per_s = bar.rate();
+    json entry = {{"epoch", ep + 1}, {"train_loss", nb ? loss_sum / double(nb) : 0.0},
+                  {"lr", opt.lr()}, {"img_per_s", img_per_s}};
+    if ((ep + 1) % o.eval_every == 0 || ep + 1 == o.epochs) {
+      json v = evaluate(s, valid_idx, std::max(o.batch, 64), o.linear_probe);
+      entry["valid"] = v;
+      if (state["best"].is_null() || v[primary].get<double>() > state["best"]["valid"][primary].get<double>()) {
+        json t = evaluate(s, test_idx, std::max(o.batch, 64), o.linear_probe);
+        state["best"] = {{"epoch", ep + 1}, {"valid", v}, {"test", t}};
+        models::save_backbone(o.out + "/best_backbone.safetensors", *s.model);
+      }
+      if (!o.quiet)
+        std::printf("epoch %lld: train loss %.4f | valid %s | %.0f img/s\n", (long long)(ep + 1),
+                    entry["train_loss"].get<double>(), fmt_metrics(v).c_str(), img_per_s);
+    }
+    state["curve"].push_back(entry);
+    state["epoch"] = ep + 1;
+    state["step"] = opt.steps();
+    save_checkpoint(ckpt, *s.model, opt, state);
+    std::fflush(stdout);
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  json result = {{"task", o.task}, {"data", o.data}, {"n", int64_t(train_idx.size())},
+                 {"model", s.model->describe()}, {"arch", o.model.arch}, {"width", o.model.width},
+                 {"freeze", o.freeze}, {"init", o.init}, {"linear_probe", o.linear_probe},
+                 {"epochs", o.epochs}, {"batch", o.batch}, {"seed", o.seed},
+                 {"device", s.dev.str()}, {"primary_metric", primary},
+                 {"best_valid", state["best"]["valid"]}, {"test_at_best_valid", state["best"]["test"]},
+                 {"best_epoch", state["best"]["epoch"]}, {"curve", state["curve"]},
+                 {"img_per_s", img_per_s}, {"wall_s", wall},
+                 {"peak_host_mb", double(CachingAllocator::for_device(Device::cpu()).peak_bytes()) / 1048576.0}};
+  io::write_file_atomically(o.out + "/result.json", result.dump(2) + "\n");
+  if (!o.quiet)
+    std::printf("train: best valid %s %.4f at epoch %lld; test there %.4f; wrote %s/result.json\n",
+                primary.c_str(), result["best_valid"][primary].get<double>(),
+                (long long)result["best_epoch"].get<int64_t>(),
+                result["test_at_best_valid"][primary].get<double>(), o.out.c_str());
+  return result;
+}
+
+json evaluate_checkpoint(const TrainOptions& o, const std::string& checkpoint, const std::string& split) {
+  TrainOptions oo = o;
+  oo.init.clear();
+  Setup s = make_setup(oo);
+  load_checkpoint(checkpoint, *s.model, nullptr);
+  s.model->to(s.dev);
+  SS_CHECK(split == "valid" || split == "test", "eval: --split must be valid or test, got '", split, "'");
+  auto idx = capped(split == "valid" ? s.splits.valid.indices() : s.splits.test.indices(), o.eval_max);
+  json j = evaluate(s, idx, std::max(o.batch, 64), o.linear_probe);
+  j["split"] = split;
+  j["checkpoint"] = checkpoint;
+  return j;
+}
+
+}  // namespace ss::app
