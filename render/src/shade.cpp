@@ -54,7 +54,7 @@ void Renderer::resolve(const Scene& sc, float* rgb, const LabelPlanes* labels) {
       V3 p = ray * kBackgroundZ;
       depth = kBackgroundZ;
       V3 albedo = bg_tex ? eval_texture(sc.background_texture, p) : sc.background;
-      return light_surface(p, bg_normal, albedo, 0.05f, sc.light, lit);
+      return light_surface(p, bg_normal, albedo, 0.0f, sc.light, lit);  // matte backdrop
     }
     const Tri& tri = tris_[t];
     const Vert* v[3] = {&verts_[tri.v[0]], &verts_[tri.v[1]], &verts_[tri.v[2]]};

@@ -142,11 +142,11 @@ inline void write_file(const std::string& path, const FileSpec& s) {
             for (int x = 0; x < s.res; ++x) t[((size_t(i) * 3 + c) * R + y) * R + x] = dense_value(i, c, y, x);
       write_field(f, "targets", H5T_STD_U8LE, H5T_NATIVE_UINT8, {N, 3, R, R}, t.data());
     } else if (s.targets_as_i32) {
-      std::vector<int32_t> t(size_t(N));
+      std::vector<int32_t> t(static_cast<size_t>(N));
       for (int64_t i = 0; i < s.n; ++i) t[size_t(i)] = int32_t(class_value(i));
       write_field(f, "targets", H5T_STD_I32LE, H5T_NATIVE_INT32, {N}, t.data());
     } else {
-      std::vector<int64_t> t(size_t(N));
+      std::vector<int64_t> t(static_cast<size_t>(N));
       for (int64_t i = 0; i < s.n; ++i) t[size_t(i)] = class_value(i);
       write_field(f, "targets", H5T_STD_I64LE, H5T_NATIVE_INT64, {N}, t.data());
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "data_test_util.h"
 #include "ss/data/h5dataset.h"
@@ -134,6 +135,7 @@ TEST_CASE("H5Dataset: bad files name the file and the field") {
     write_file(path, s);
     std::string e = error_of([&] { H5Dataset ds(path); });
     CHECK_MESSAGE(contains(e, path), e);
+    if (getenv("SHOWERR")) MESSAGE(e);
     return e;
   };
   FileSpec s;
@@ -181,6 +183,7 @@ TEST_CASE("H5Dataset: bad files name the file and the field") {
     std::string e = error_of([&] { H5Dataset ds(path); });
     CHECK_MESSAGE(contains(e, path), e);
     CHECK_MESSAGE(contains(e, "truncated"), e);
+    if (getenv("SHOWERR")) MESSAGE(e);
   }
   {
     // Raw data cut off at the very end: open may succeed, the read must fail cleanly.
@@ -197,6 +200,7 @@ TEST_CASE("H5Dataset: bad files name the file and the field") {
       ds.rot(all);
     });
     CHECK_MESSAGE(contains(e, path), e);
+    if (getenv("SHOWERR")) MESSAGE(e);
   }
   {
     std::string missing = dir.file("does_not_exist.h5");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,7 +30,8 @@ inline std::vector<Device> test_devices() {
   return d;
 }
 
-// Returns max(err / allowed) over the tensor (<= 1 passes) and CHECKs it.
+// Returns max(err / allowed) over the tensor (<= 1 passes) and CHECKs it. With
+// SS_TEST_VERBOSE=1 in the environment every comparison is printed, not only failures.
 inline double expect_close(const std::string& what, const Tensor& expected, const Tensor& got,
                            Tol tol) {
   REQUIRE_MESSAGE(got.defined(), what << ": result is undefined (no gradient recorded?)");
@@ -58,6 +60,7 @@ inline double expect_close(const std::string& what, const Tensor& expected, cons
       << max_abs << ", max err/allowed " << max_ratio;
   if (!e.empty()) msg << "; worst [" << worst << "] expected " << e[worst] << " got " << g[worst];
   CHECK_MESSAGE(bad == 0, msg.str());
+  if (std::getenv("SS_TEST_VERBOSE")) MESSAGE(msg.str());
   return max_ratio;
 }
 

@@ -12,7 +12,9 @@
 //             per channel in layer4) amplify rounding: PyTorch's own f32 forward/backward
 //             of the same fixtures reaches 0.85x of a 1e-4 bound (resnet50_dense, train),
 //             and ours is about the same (0.99x), so 3e-4 leaves ~3x headroom.
-// The worst err/allowed ratio over all tensors is printed per case.
+// The worst err/allowed ratio over all tensors is printed per case (CPU, this commit:
+// resnet9 0.41, resnet9_half 0.37, resnet50 0.20, resnet50_dense 0.36); run with
+// SS_TEST_VERBOSE=1 to see every tensor's max error.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
