@@ -5,12 +5,20 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "instantiate.h"
 #include "ss/kernels/gemm.h"
 
 namespace ss::cpu {
+#ifdef SS_WITH_DNNL
+namespace detail {  // conv_dnnl.cpp: fp32 on oneDNN; false where it declines
+bool dnnl_conv_fwd(const ConvGeom& g, const float* x, const float* w, float* y);
+bool dnnl_conv_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+bool dnnl_conv_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw);
+}  // namespace detail
+#endif
 namespace {
 
 constexpr int64_t kColBudget = int64_t(32) << 20;  // elements per column buffer
@@ -113,6 +121,10 @@ void nchw_to_kmajor(const T* src, int K, int nb, int64_t PQ, T* dst) {
 
 template <class T>
 void conv2d_fwd(const ConvGeom& g, const T* x, const T* w, T* y) {
+#ifdef SS_WITH_DNNL
+  if constexpr (std::is_same_v<T, float>)
+    if (detail::dnnl_conv_fwd(g, x, w, y)) return;
+#endif
   const int64_t PQ = int64_t(g.P()) * g.Q();
   const int CRS = g.C * g.R * g.S;
   if (is_pointwise(g)) {
@@ -134,6 +146,10 @@ void conv2d_fwd(const ConvGeom& g, const T* x, const T* w, T* y) {
 
 template <class T>
 void conv2d_bwd_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+#ifdef SS_WITH_DNNL
+  if constexpr (std::is_same_v<T, float>)
+    if (detail::dnnl_conv_bwd_data(g, dy, w, dx)) return;
+#endif
   const int64_t PQ = int64_t(g.P()) * g.Q();
   const int CRS = g.C * g.R * g.S;
   if (is_pointwise(g)) {
@@ -156,6 +172,10 @@ void conv2d_bwd_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
 
 template <class T>
 void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* dw) {
+#ifdef SS_WITH_DNNL
+  if constexpr (std::is_same_v<T, float>)
+    if (detail::dnnl_conv_bwd_filter(g, x, dy, dw)) return;
+#endif
   const int64_t PQ = int64_t(g.P()) * g.Q();
   const int CRS = g.C * g.R * g.S;
   if (is_pointwise(g)) {

@@ -43,6 +43,8 @@ void init_rec(nn::Module& m) {
 }
 }  // namespace
 
-void init_backbone(nn::Module& m) { init_rec(m); }
+void init_backbone(nn::Module& m) {
+  init_rec(m);
+}
 
 }  // namespace ss::models

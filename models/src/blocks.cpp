@@ -38,8 +38,8 @@ Bottleneck::Bottleneck(int in, int width, int out, int stride, int dilation,
   conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(in, width, 1));
   bn1 = register_module("bn1", std::make_shared<nn::BatchNorm2d>(width));
   // padding = dilation keeps the 3x3 output size (torchvision conv3x3)
-  conv2 = register_module("conv2",
-                          std::make_shared<nn::Conv2d>(width, width, 3, stride, dilation, dilation));
+  conv2 = register_module(
+      "conv2", std::make_shared<nn::Conv2d>(width, width, 3, stride, dilation, dilation));
   bn2 = register_module("bn2", std::make_shared<nn::BatchNorm2d>(width));
   conv3 = register_module("conv3", std::make_shared<nn::Conv2d>(width, out, 1));
   bn3 = register_module("bn3", std::make_shared<nn::BatchNorm2d>(out));

@@ -8,7 +8,9 @@
 namespace ss::models {
 
 namespace {
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.rfind(p, 0) == 0;
+}
 }  // namespace
 
 void save_backbone(const std::string& path, const FeatureNet& model, io::Metadata meta) {
@@ -44,7 +46,8 @@ LoadReport load_backbone(const std::string& path, FeatureNet& model, const LoadO
       rep.dropped.push_back(key);
     } else {
       SS_FAIL(path, ": unexpected tensor '", key, "' (not part of ", model.backbone().arch(),
-              " backbone + prepool_fc", opt.src_prefix.empty() ? "" : " under '" + opt.src_prefix + "'",
+              " backbone + prepool_fc",
+              opt.src_prefix.empty() ? "" : " under '" + opt.src_prefix + "'",
               ", and not under a dropped prefix)");
     }
   }
@@ -53,7 +56,8 @@ LoadReport load_backbone(const std::string& path, FeatureNet& model, const LoadO
              ") for ", model.describe());
     SS_CHECK(take[name].shape() == t.shape(), path, ": '", opt.src_prefix + name, "' has shape ",
              shape_str(take[name].shape()), ", model expects ", shape_str(t.shape()));
-    SS_CHECK(take[name].dtype() == t.dtype() || (is_floating(t.dtype()) && is_floating(take[name].dtype())),
+    SS_CHECK(take[name].dtype() == t.dtype() ||
+                 (is_floating(t.dtype()) && is_floating(take[name].dtype())),
              path, ": '", opt.src_prefix + name, "' has dtype ", dtype_name(take[name].dtype()),
              ", model expects ", dtype_name(t.dtype()));
   }

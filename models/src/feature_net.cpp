@@ -20,8 +20,8 @@ Heads::Heads(int in_feats, const std::vector<int>& out_sizes) {
   SS_CHECK(!out_sizes.empty(), "Heads: no outputs given");
   for (size_t i = 0; i < out_sizes.size(); ++i) {
     SS_CHECK(out_sizes[i] >= 1, "Heads: output ", i, " has size ", out_sizes[i]);
-    heads_.push_back(register_module(std::to_string(i),
-                                     std::make_shared<nn::Linear>(in_feats, out_sizes[i])));
+    heads_.push_back(
+        register_module(std::to_string(i), std::make_shared<nn::Linear>(in_feats, out_sizes[i])));
   }
 }
 std::vector<Tensor> Heads::forward_all(const Tensor& f) {
@@ -49,12 +49,17 @@ FeatureNet::FeatureNet(std::shared_ptr<Backbone> backbone, int out_feats,
   }
   SS_CHECK(in_children == backbone_->named_parameters().size() + backbone_->named_buffers().size(),
            "FeatureNet: backbone ", backbone_->arch(), " holds tensors outside its children");
-  prepool_fc_ = register_module(
-      "prepool_fc", std::make_shared<nn::Linear>(backbone_->out_channels(), out_feats));
-  if (!out_classes.empty()) heads_ = register_module("heads", std::make_shared<Heads>(out_feats, out_classes));
+  prepool_fc_ = register_module("prepool_fc",
+                                std::make_shared<nn::Linear>(backbone_->out_channels(), out_feats));
+  if (!out_classes.empty())
+    heads_ = register_module("heads", std::make_shared<Heads>(out_feats, out_classes));
 }
 
 Heads& FeatureNet::heads() {
+  SS_CHECK(heads_, "FeatureNet ", backbone_->arch(), " was built without task heads");
+  return *heads_;
+}
+const Heads& FeatureNet::heads() const {
   SS_CHECK(heads_, "FeatureNet ", backbone_->arch(), " was built without task heads");
   return *heads_;
 }
@@ -77,7 +82,9 @@ Tensor FeatureNet::feature_map(const Tensor& x, int freeze_at) {
 Tensor FeatureNet::features(const Tensor& x, int freeze_at) {
   return global_avg_pool(feature_map(x, freeze_at));
 }
-std::vector<Tensor> FeatureNet::apply_heads(const Tensor& f) { return heads().forward_all(f); }
+std::vector<Tensor> FeatureNet::apply_heads(const Tensor& f) {
+  return heads().forward_all(f);
+}
 
 bool FeatureNet::is_backbone_key(const std::string& name) const {
   return name.rfind("heads.", 0) != 0;

@@ -32,7 +32,8 @@ ResNet50::ResNet50(const ResNet50Options& o) : opts(o) {
     auto layer = std::make_shared<nn::Sequential>();
     std::shared_ptr<nn::Sequential> ds;
     if (stride != 1 || inplanes != out) ds = make_downsample(inplanes, out, stride);
-    layer->push_back(std::make_shared<Bottleneck>(inplanes, planes, out, stride, previous_dilation, ds));
+    layer->push_back(
+        std::make_shared<Bottleneck>(inplanes, planes, out, stride, previous_dilation, ds));
     inplanes = out;
     for (int b = 1; b < blocks[i]; ++b)
       layer->push_back(std::make_shared<Bottleneck>(inplanes, planes, out, 1, dilation));

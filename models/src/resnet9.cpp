@@ -35,10 +35,14 @@ ResNet9::ResNet9(const ResNet9Options& o) : opts(o) {
 
 Tensor ResNet9::run_stage(int k, const Tensor& x) {
   switch (k) {
-    case 1: return relu((*bn1)((*conv1)(x)));
-    case 2: return (*layer1)(x);
-    case 3: return (*layer2)(x);
-    case 4: return (*layer3)(x);
+    case 1:
+      return relu((*bn1)((*conv1)(x)));
+    case 2:
+      return (*layer1)(x);
+    case 3:
+      return (*layer2)(x);
+    case 4:
+      return (*layer3)(x);
   }
   SS_FAIL("resnet9: no stage ", k);
 }

@@ -203,6 +203,35 @@ TEST_CASE("H5Dataset: bad files name the file and the field") {
     if (getenv("SHOWERR")) MESSAGE(e);
   }
   {
+    // Read-time failure: 'data' lives in an external raw file that has gone missing. The
+    // file opens; the read fails and the error names the file, the field and the rows.
+    const std::string path = dir.file("external.h5"), raw = dir.file("external.raw");
+    {
+      std::lock_guard<std::mutex> lock(hdf5_mutex());
+      hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+      hsize_t dims[4] = {24, 3, 8, 8};
+      hid_t space = H5Screate_simple(4, dims, nullptr);
+      hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_external(dcpl, raw.c_str(), 0, 24 * 3 * 8 * 8 * 2);
+      hid_t d = H5Dcreate2(f, "data", f16_type(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+      std::vector<uint16_t> zeros(24 * 3 * 8 * 8, 0);
+      H5Dwrite(d, f16_type(), H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros.data());
+      H5Dclose(d);
+      H5Pclose(dcpl);
+      H5Sclose(space);
+      std::vector<int64_t> t(24, 1);
+      write_field(f, "targets", H5T_STD_I64LE, H5T_NATIVE_INT64, {24}, t.data());
+      H5Fclose(f);
+    }
+    H5Dataset ds(path);
+    CHECK(ds.images(std::vector<int64_t>{3}).shape() == ss::Shape{1, 3, 8, 8});
+    std::filesystem::remove(raw);
+    std::string e = error_of([&] { ds.images(std::vector<int64_t>{5, 6, 9}); });
+    CHECK_MESSAGE(contains(e, path), e);
+    CHECK_MESSAGE(contains(e, "field 'data' rows [5, 7)"), e);
+    if (getenv("SHOWERR")) MESSAGE(e);
+  }
+  {
     std::string missing = dir.file("does_not_exist.h5");
     std::string e = error_of([&] { H5Dataset ds(missing); });
     CHECK(contains(e, missing));

@@ -118,7 +118,7 @@ TEST_CASE("loader: tiled epochs serve every labelled sample the right number of 
   CHECK_FALSE(vb[0].y_seg.defined());
 }
 
-TEST_CASE("loader: deterministic under a seed, independent of prefetch depth; seek resumes") {
+TEST_CASE("loader: deterministic under a seed, independent of prefetch depth and threads; seek resumes") {
   auto ds = std::make_shared<const H5Dataset>(files().single);
   auto idx = Splits::make(ds->size()).labelled(100);
   LoaderOptions o;
@@ -129,6 +129,7 @@ TEST_CASE("loader: deterministic under a seed, independent of prefetch depth; se
   o.two_views = true;
   LoaderOptions o2 = o;
   o2.prefetch = 1;
+  o2.cpu_threads = 2;
   Loader a(ds, idx, o), b(ds, idx, o2);
   std::vector<Batch> first, second;
   for (int e = 0; e < 2; ++e) {

@@ -96,7 +96,8 @@ void run_case(const std::string& name, Device dev, Tol tol) {
     };
     cmp("stage4", out.stages.back());
     cmp("features", out.features);
-    for (size_t i = 0; i < out.logits.size(); ++i) cmp("logits." + std::to_string(i), out.logits[i]);
+    for (size_t i = 0; i < out.logits.size(); ++i)
+      cmp("logits." + std::to_string(i), out.logits[i]);
     cmp("loss", reshape(loss.detach(), {}));
     cmp("grad.x", x.grad());
     size_t n_grads = 0;
@@ -106,8 +107,8 @@ void run_case(const std::string& name, Device dev, Tol tol) {
     }
     size_t n_expected = 0;
     for (auto& [k, t] : f) n_expected += k.rfind(m + ".grad.", 0) == 0 && k != m + ".grad.x";
-    CHECK_MESSAGE(n_grads == n_expected, tag << ": " << n_grads << " parameter grads, fixture has "
-                                             << n_expected);
+    CHECK_MESSAGE(n_grads == n_expected,
+                  tag << ": " << n_grads << " parameter grads, fixture has " << n_expected);
     if (m == "train") {
       for (auto& [bn, b] : net->named_buffers()) {
         const Tensor& want = get("train.after." + bn);

@@ -2,11 +2,11 @@
 // REFERENCE §7, freeze_at_k, output shapes at 64 and 128 px, checkpoints, the registry.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "model_test_util.h"
 #include "ss/autograd.h"
@@ -98,7 +98,8 @@ TEST_CASE("init: Kaiming normal fan_out convs, BN 1/0, seeded and reproducible")
   auto a = make_model(c);
   manual_seed(123);
   auto b = make_model(c);
-  for (auto& [n, t] : a->state_dict()) CHECK_MESSAGE(t.to_vector<float>() == b->state_dict()[n].to_vector<float>(), n);
+  for (auto& [n, t] : a->state_dict())
+    CHECK_MESSAGE(t.to_vector<float>() == b->state_dict()[n].to_vector<float>(), n);
   // layer3.1.conv1: 128x128x3x3 at width 1/4, fan_out = 128*9 -> std sqrt(2/1152)
   auto w = a->state_dict()["layer3.1.conv1.weight"].to_vector<float>();
   double ss2 = 0;
@@ -134,8 +135,10 @@ TEST_CASE("freeze_at_k: stages <= k get no gradient, later stages and heads do")
           CHECK_MESSAGE((p.grad().defined() && nonzero(p.grad())), name << " has no gradient");
       }
       // Freezing cuts gradients only: the forward values are unchanged.
-      if (k == 0) ref_feats = out.features.detach();
-      else CHECK(out.features.to_vector<float>() == ref_feats.to_vector<float>());
+      if (k == 0)
+        ref_feats = out.features.detach();
+      else
+        CHECK(out.features.to_vector<float>() == ref_feats.to_vector<float>());
     }
     CHECK_THROWS_WITH_AS(net->run(x, 5), doctest::Contains("freeze_at must be in [0, 4]"), Error);
   }
@@ -217,8 +220,10 @@ TEST_CASE("checkpoints: round trip, pretext heads dropped, task heads kept, clea
   auto sa = a->state_dict(), sb = b->state_dict();
   for (auto& [k, t] : sb) {
     if (k.rfind("heads.", 0) == 0) continue;
-    if (t.dtype() == DType::I64) CHECK(t.to_vector<int64_t>() == sa[k].to_vector<int64_t>());
-    else CHECK_MESSAGE(t.to_vector<float>() == sa[k].to_vector<float>(), k);
+    if (t.dtype() == DType::I64)
+      CHECK(t.to_vector<int64_t>() == sa[k].to_vector<int64_t>());
+    else
+      CHECK_MESSAGE(t.to_vector<float>() == sa[k].to_vector<float>(), k);
   }
   for (auto& [k, t] : b->heads().state_dict())
     CHECK_MESSAGE(t.to_vector<float>() == heads_before.at(k).to_vector<float>(), "head " << k);
@@ -231,10 +236,12 @@ TEST_CASE("checkpoints: round trip, pretext heads dropped, task heads kept, clea
   missing.erase("layer2.0.conv1.weight");
   const std::string miss_path = (dir / "missing.safetensors").string();
   io::save_safetensors(miss_path, missing);
-  CHECK_THROWS_WITH_AS(load_backbone(miss_path, *b), doctest::Contains("layer2.0.conv1.weight"), Error);
+  CHECK_THROWS_WITH_AS(load_backbone(miss_path, *b), doctest::Contains("layer2.0.conv1.weight"),
+                       Error);
   // Another width: shape error naming the key.
   auto wide = make_model({"resnet9", 1.0 / 8, 3, 16, false, {}});
-  CHECK_THROWS_WITH_AS(load_backbone(plain, *wide), doctest::Contains("' has shape [8], model expects [16]"), Error);
+  CHECK_THROWS_WITH_AS(load_backbone(plain, *wide),
+                       doctest::Contains("' has shape [8], model expects [16]"), Error);
   // A backbone nested in a pretext module ("encoder.*"), loaded with src_prefix.
   io::TensorMap nested;
   for (auto& [k, t] : saved) nested["encoder." + k] = t;
@@ -250,11 +257,14 @@ TEST_CASE("checkpoints: round trip, pretext heads dropped, task heads kept, clea
 }
 
 TEST_CASE("registry: names, describe(), unknown arch") {
-  CHECK(model_names() == std::vector<std::string>{"resnet9", "resnet9_half", "resnet50", "resnet50_half"});
+  CHECK(model_names() ==
+        std::vector<std::string>{"resnet9", "resnet9_half", "resnet50", "resnet50_half"});
   auto m = make_model({"resnet9", 0.25, 3, 256, false, {10, 5}});
   const std::string d = m->describe();
   CHECK(d.find("resnet9 width=0.25 in=3 out_feats=256 heads=[10,5] params=") == 0);
   CHECK(d.find("params=448,543 (backbone 411,664)") != std::string::npos);  // torch's counts
-  CHECK_THROWS_WITH_AS(make_model({"resnet18", 1.0, 3, 256, false, {}}), doctest::Contains("unknown model 'resnet18'"), Error);
-  CHECK_THROWS_WITH_AS(make_model({"resnet9", -1.0, 3, 256, false, {}}), doctest::Contains("width"), Error);
+  CHECK_THROWS_WITH_AS(make_model({"resnet18", 1.0, 3, 256, false, {}}),
+                       doctest::Contains("unknown model 'resnet18'"), Error);
+  CHECK_THROWS_WITH_AS(make_model({"resnet9", -1.0, 3, 256, false, {}}), doctest::Contains("width"),
+                       Error);
 }

@@ -58,8 +58,10 @@ class FeatureNet : public nn::Module {
   Backbone& backbone() { return *backbone_; }
   const Backbone& backbone() const { return *backbone_; }
   nn::Linear& prepool_fc() { return *prepool_fc_; }
+  const nn::Linear& prepool_fc() const { return *prepool_fc_; }
   bool has_heads() const { return heads_ != nullptr; }
   Heads& heads();
+  const Heads& heads() const;
   int out_feats() const { return out_feats_; }
   bool dense() const { return dense_; }
 

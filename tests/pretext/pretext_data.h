@@ -1,0 +1,42 @@
+// A small real dataset for the pretext training tests: rendered once per test process
+// with ss_render (set 0000: class colours, canonical pose, fixed light) at 32 px into a
+// temporary directory that is removed at exit.
+#pragma once
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "ss/render/dataset.h"
+
+namespace ss::pretext::testing {
+
+struct RenderedData {
+  std::filesystem::path dir;
+  std::string path;
+  RenderedData(int64_t count, int res) {
+    dir = std::filesystem::temp_directory_path() / ("ss_pretext_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    render::DatasetOptions o;
+    o.bits = "0000";
+    o.count = count;
+    o.res = res;
+    o.seed = 7;
+    o.out_dir = dir.string();
+    o.contact_sheet = false;
+    path = render::render_dataset(o).path;
+  }
+  ~RenderedData() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string run_dir(const std::string& name) const { return (dir / "runs" / name).string(); }
+};
+
+// 2400 images at 32 px: train 2000, valid 200, test 200 (N/12 each).
+inline const RenderedData& small_data() {
+  static RenderedData d(2400, 32);
+  return d;
+}
+
+}  // namespace ss::pretext::testing
