@@ -7,3 +7,9 @@ target_compile_definitions(bench_ops PRIVATE SS_BENCH_DIR="${CMAKE_CURRENT_SOURC
 # Smoke test: the whole table at a tiny batch, no PyTorch, one timed iteration.
 add_test(NAME bench_ops_smoke COMMAND bench_ops --quick --torch none --iters 1)
 set_tests_properties(bench_ops_smoke PROPERTIES LABELS "bench" TIMEOUT 120)
+
+# Training-step throughput, ours vs PyTorch (torch_train.py) in the same run.
+ss_add_bench(bench_train SOURCES bench_train.cpp LIBS ss_models CLI11::CLI11 nlohmann_json::nlohmann_json OpenMP::OpenMP_CXX)
+target_compile_definitions(bench_train PRIVATE SS_BENCH_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+add_test(NAME bench_train_smoke COMMAND bench_train --case resnet9:32:4:0.125 --iters 1 --warmup 0 --torch none)
+set_tests_properties(bench_train_smoke PROPERTIES LABELS "bench" TIMEOUT 120)

@@ -21,7 +21,7 @@ struct TinyData {
     dir = fs::temp_directory_path() / ("ss_train_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     render::DatasetOptions o;
-    o.bits = "0000", o.count = 1800, o.res = 64, o.seed = 3, o.out_dir = dir.string();
+    o.bits = "0000", o.count = 1800, o.res = 32, o.seed = 3, o.out_dir = dir.string();
     o.contact_sheet = false;
     file = render::render_dataset(o).path;
   }
