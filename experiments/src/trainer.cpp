@@ -14,6 +14,7 @@
 #include "ss/io/safetensors.h"
 #include "ss/models/checkpoint.h"
 #include "ss/optim.h"
+#include "ss/pretext/two_stream.h"
 #include "ss/progress.h"
 #include "ss/rng.h"
 
@@ -75,7 +76,7 @@ Setup make_setup(const TrainOptions& o) {
   models::ModelConfig mc = o.model;
   mc.dense = s.task->dense();
   mc.out_classes = s.task->head_sizes();
-  s.model = models::make_model(mc);
+  s.model = pretext::make_model(mc);  // the models registry plus the CMC two-stream archs
   if (!o.init.empty()) models::load_backbone(o.init, *s.model);
   s.model->to(s.dev);
   return s;

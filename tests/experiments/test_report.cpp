@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,7 @@ struct TempDir {
     fs::create_directories(path);
   }
   ~TempDir() {
+    if (std::getenv("SS_REPORT_KEEP")) return;  // keep the study to look at the report
     std::error_code ec;
     fs::remove_all(path, ec);
   }
@@ -183,7 +185,7 @@ TEST_CASE("report: synthetic study with known utilities") {
     CHECK(has(md, "scratch (random features)"));                             // linear evaluation
     CHECK(has(md, "| ResNet50 | rotation |"));                               // model size
     CHECK(has(md, "0000 (plain)"));                                          // data complexity
-    const std::string cx = md.substr(md.find("## 3. Data complexity"));
+    const std::string cx = md.substr(md.find("### ResNet9 · classify", md.find("## 3. Data complexity")));
     CHECK(cx.find("0000 (plain)") < cx.find("1111 (texture, random colour"));  // easy before hard
     CHECK(has(md, "segment (pixel_accuracy)"));                             // dense
     CHECK(has(md, "name = \"synthetic\"\n[sweep]\nn = [100, 1000, 10000]"));  // config verbatim

@@ -23,7 +23,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias = {
                         ConvT2dArgs a = {});
 // a[..., M, K] x b[K, N] or batched a[B,M,K] x b[B,K,N].
 Tensor matmul(const Tensor& a, const Tensor& b);
-// x[M,K] (or [N,C,H,W] treated per pixel when per_pixel) times w[O,K]^T + b[O].
+// x[M,K] times w[O,K]^T + b[O] (per-pixel use: models::apply_linear as a 1x1 conv).
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = {});
 
 // ---- normalisation ----

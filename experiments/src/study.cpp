@@ -192,11 +192,20 @@ json run_render(const Config& c, const std::string& dir, const StudyPoint& p) {
 }
 
 json run_pretrain(const Config& c, const std::string& dir, const StudyPoint& p, const std::string& device) {
-  PretrainOptions o = PretrainOptions::from_config(c);
-  o.method = p.method;
+  PretrainOptions o;
+  o.method.method = p.method;
+  o.method.model = model_config(c, p.model, p.task);
+  o.method.seed = uint64_t(p.seed);
+  o.method.nce_k = c.integer("pretrain.cmc_k", o.method.nce_k);
   o.data = data_file(dir, c, p.dataset, p.task);
-  o.model = model_config(c, p.model, p.task);
+  o.epochs = int(c.integer("pretrain.epochs", 10));
+  o.batch = int(c.integer("pretrain.batch", 0));
+  o.warmup_epochs = int(c.integer("pretrain.warmup_epochs", 1));
+  o.lr = c.number("pretrain.lr", 0);
+  o.min_samples = c.integer("pretrain.min_samples", 0);
+  o.augment = c.boolean("pretrain.augment", true);
   o.seed = uint64_t(p.seed);
+  o.apply_method_defaults();
   o.device = device;
   o.out = point_dir(dir, p.id);
   o.resume = true;
@@ -210,6 +219,8 @@ json run_train(const Config& c, const std::string& dir, const StudyPoint& p, con
   o.task = p.task;
   o.n = p.n;
   o.model = model_config(c, p.model, p.task);
+  // A CMC backbone is two half-width streams (L, ab): finetune that architecture.
+  if (p.method == "cmc") o.model.arch = p.model + "_cmc";
   o.freeze = p.freeze;
   o.linear_probe = p.linear;
   const std::string sec = p.linear ? "linear." : "train.";
