@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs missing packages, builds (CPU backend, plus CUDA when nvcc
-# exists), then runs the end-to-end demo/study on the CPU.
+# exists), then runs the `quick` study end to end on the CPU (render, pretrain, scratch +
+# finetune sweeps, frozen layers, linear evaluation, report).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
@@ -11,4 +12,4 @@ dir="$ROOT/build/main"
 echo "=== build (SS_WITH_CUDA=$cuda) ==="
 configure_build "$dir" "$cuda"
 cd "$ROOT"
-exec "$dir/experiments/selfstudy" demo "$@"
+exec "$dir/experiments/selfstudy" study --preset quick "$@"

@@ -62,9 +62,11 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   for (size_t i = 0; i < v.size(); ++i) o += (i ? sep : "") + v[i];
   return o;
 }
-std::string json_text(const json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_number_float()) return f("%.6g", j.get<double>());
+template <class J>
+std::string json_text(const J& j) {
+  if (j.is_null()) return "—";
+  if (j.is_string()) return j.template get<std::string>();
+  if (j.is_number_float()) return f("%.6g", j.template get<double>());
   return j.dump();
 }
 std::string now_iso() {
@@ -91,6 +93,10 @@ int method_rank(const std::string& m) {
   for (int i = 0; i < 5; ++i)
     if (m == order[i]) return i;
   return 10;
+}
+bool model_less(const std::string& a, const std::string& b) {
+  auto r = [](const std::string& m) { return m == "resnet9" ? 0 : m == "resnet50" ? 1 : 2; };
+  return r(a) != r(b) ? r(a) < r(b) : a < b;
 }
 bool method_less(const std::string& a, const std::string& b) {
   const int ra = method_rank(a), rb = method_rank(b);
@@ -151,7 +157,7 @@ struct RenderPt {
 
 struct Study {
   std::string dir;
-  json meta = json::object();
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   bool has_meta = false, has_toml = false;
   std::string toml;
   std::vector<TrainPt> train;
@@ -251,7 +257,7 @@ Study load_study(const std::string& dir) {
   }
   if (fs::is_regular_file(dir + "/study.json", ec)) {
     try {
-      json m = json::parse(io::read_file(dir + "/study.json"));
+      auto m = nlohmann::ordered_json::parse(io::read_file(dir + "/study.json"));
       if (m.is_object()) {
         S.meta = m;
         S.has_meta = true;
@@ -352,16 +358,30 @@ struct UCell {
   int seeds = 0;
 };
 
-std::string compact(const Utility& u) {
+// "%.2f" without a "-0.00" for values that only round to zero.
+std::string f2(double v) {
+  std::string s = f("%.2f", v);
+  return s == "-0.00" ? "0.00" : s;
+}
+// As Utility::str(): "0.85", "> 3.20 (beyond sweep)", "< -0.90 (below sweep)".
+std::string ustr(const Utility& u) {
   switch (u.kind) {
-    case Utility::Kind::AboveSweep: return ">" + f("%.2f", u.utility);
-    case Utility::Kind::BelowSweep: return "<" + f("%.2f", u.utility);
-    default: return f("%.2f", u.utility);
+    case Utility::Kind::AboveSweep: return "> " + f2(u.utility) + " (beyond sweep)";
+    case Utility::Kind::BelowSweep: return "< " + f2(u.utility) + " (below sweep)";
+    default: return f2(u.utility);
   }
 }
+std::string compact(const Utility& u) {
+  switch (u.kind) {
+    case Utility::Kind::AboveSweep: return ">" + f2(u.utility);
+    case Utility::Kind::BelowSweep: return "<" + f2(u.utility);
+    default: return f2(u.utility);
+  }
+}
+double clean(double v) { return std::fabs(v) < 1e-9 ? 0.0 : v; }
 std::string ucell_str(const UCell& c) {
   if (!c.ok) return "—";
-  std::string s = c.u.str();
+  std::string s = ustr(c.u);
   if (c.seeds > 1) s += " [" + compact(c.lo) + ", " + compact(c.hi) + "]";
   if (!c.u.scratch_monotone) s += " †";
   return s;
@@ -408,13 +428,19 @@ Block para(const std::string& s) { return text_block(Block::Kind::Para, s); }
 Block note(const std::string& s) { return text_block(Block::Kind::Note, s); }
 Block heading(const std::string& s) { return text_block(Block::Kind::Heading, s); }
 
+struct Findings {
+  std::string topic;
+  std::vector<std::pair<std::string, std::string>> items;  // (topic, sentence)
+  void push_back(std::string s) { items.push_back({topic, std::move(s)}); }
+};
+
 struct Ctx {
   const Study& S;
   const Index& I;
   report::Plotter& plotter;
   std::string report_dir;
   ReportSummary& out;
-  std::vector<std::string> findings;
+  Findings findings;
   std::set<std::string> used_names, plot_names;  // names handed out; figures written
   bool plot_note_given = false;
 
@@ -476,6 +502,10 @@ std::vector<double> distinct_n(const std::vector<const TrainPt*>& pts) {
   for (auto* p : pts) s.insert(p->n);
   return {s.begin(), s.end()};
 }
+std::vector<std::string> sorted_models(std::vector<std::string> m) {
+  std::sort(m.begin(), m.end(), model_less);
+  return m;
+}
 std::vector<std::string> sorted_methods(std::vector<std::string> m) {
   std::sort(m.begin(), m.end(), method_less);
   return m;
@@ -493,9 +523,9 @@ void add_utility_series(Panel& P, const std::string& title, const std::string& c
   be.point_type = 11;
   for (auto& [x, c] : cells) {
     if (!c.ok) continue;
-    if (c.u.kind == Utility::Kind::Exact) ex.xy.push_back({x, c.u.utility});
-    else if (c.u.kind == Utility::Kind::AboveSweep) ab.xy.push_back({x, c.u.utility});
-    else be.xy.push_back({x, c.u.utility});
+    if (c.u.kind == Utility::Kind::Exact) ex.xy.push_back({x, clean(c.u.utility)});
+    else if (c.u.kind == Utility::Kind::AboveSweep) ab.xy.push_back({x, clean(c.u.utility)});
+    else be.xy.push_back({x, clean(c.u.utility)});
   }
   if (ex.xy.empty()) {  // keep the legend entry for the colour
     ex.lines = false;
@@ -566,7 +596,7 @@ Trend utility_trend(const std::string& method, const std::vector<std::pair<doubl
   else if (lo2 > hi1) t.dir = 1;
   else if (lo1 == hi1 && lo2 == hi2) t.dir = 0;
   else t.dir = 2;
-  t.text = method + " " + first->second.u.str() + " at n=" + fn(first->first) + " → " + last->second.u.str() +
+  t.text = method + " " + ustr(first->second.u) + " at n=" + fn(first->first) + " → " + ustr(last->second.u) +
            " at n=" + fn(last->first);
   return t;
 }
@@ -581,7 +611,11 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
     if (!dense) C.findings.push_back("No finetuning points are finished yet, so there is no utility curve to report.");
     return;
   }
-  sec.blocks.push_back(para(
+  if (dense)
+    sec.blocks.push_back(para("Segmentation (pixel accuracy) and depth (δ < 1.25) on the multi-object data: accuracy and "
+                              "utility exactly as in section 1."));
+  else
+    sec.blocks.push_back(para(
       "U(n) = n̂/n − 1, where n̂ is the number of labels the scratch model needs to match the pretrained model's "
       "accuracy at n; n̂ is interpolated linearly in log n on the scratch curve (REFERENCE §1). Finetuned accuracies "
       "above every scratch point give a lower bound \"> x (beyond sweep)\", below every scratch point an upper bound "
@@ -590,7 +624,7 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
       "mean ± half-range over seeds, best-valid mean in parentheses. † marks a non-monotone scratch curve (its running "
       "maximum was used)."));
   for (auto& task : distinct(pts, [](auto& t) { return t.task; }))
-    for (auto& model : distinct(pts, [](auto& t) { return t.model; }))
+    for (auto& model : sorted_models(distinct(pts, [](auto& t) { return t.model; })))
       for (auto& ds : distinct(pts, [](auto& t) { return t.dataset; })) {
         auto g = select(C.S, [&](const TrainPt& t) {
           return !t.linear && t.freeze == 0 && t.task == task && t.model == model && t.dataset == ds;
@@ -656,7 +690,6 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
         acc.ylabel = metric + " (test@best-valid)";
         acc.logx = true;
         acc.xtics = ns;
-        acc.key = "bottom right";
         for (auto& m : methods) {
           std::vector<std::pair<double, const Agg*>> v;
           for (double n : ns) v.push_back({n, C.I.find(task, model, ds, m, 0, false, n)});
@@ -736,7 +769,7 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
 
 void model_size_analysis(Ctx& C, Section& sec) {
   auto pts = select(C.S, [](const TrainPt& t) { return !t.linear && t.freeze == 0 && !is_dense(t.task); });
-  const auto models = distinct(pts, [](auto& t) { return t.model; });
+  const auto models = sorted_models(distinct(pts, [](auto& t) { return t.model; }));
   if (models.size() < 2) {
     sec.blocks.push_back(para(models.empty() ? "No finetuning points in this study."
                                              : "One model in this study (" + model_label(models[0]) +
@@ -749,7 +782,7 @@ void model_size_analysis(Ctx& C, Section& sec) {
   for (auto& task : distinct(pts, [](auto& t) { return t.task; }))
     for (auto& ds : distinct(pts, [](auto& t) { return t.dataset; })) {
       auto g = select(C.S, [&](const TrainPt& t) { return !t.linear && t.freeze == 0 && t.task == task && t.dataset == ds; });
-      auto ms = distinct(g, [](auto& t) { return t.model; });
+      auto ms = sorted_models(distinct(g, [](auto& t) { return t.model; }));
       if (g.empty()) continue;
       const std::string where = "dataset " + ds + ", " + task;
       sec.blocks.push_back(heading("Dataset " + dataset_label(ds) + " · " + task));
@@ -770,10 +803,9 @@ void model_size_analysis(Ctx& C, Section& sec) {
       up.ylabel = "U(n)";
       acc.logx = up.logx = true;
       acc.xtics = up.xtics = ns;
-      acc.key = "bottom right";
       up.zero_line = true;
       bool ab = false, be = false;
-      std::map<std::string, std::pair<double, int>> mean_u;  // model -> (sum, count) of exact U
+      std::map<std::string, std::map<std::pair<std::string, double>, double>> exact_u;  // model -> (method, n) -> U
       for (size_t mi = 0; mi < ms.size(); ++mi) {
         const auto& model = ms[mi];
         const auto scratch = scratch_curve(C.I, task, model, ds);
@@ -790,10 +822,7 @@ void model_size_analysis(Ctx& C, Section& sec) {
               UCell c = util_cell(scratch, n, a);
               uc.push_back({n, c});
               cell += " [U " + compact(c.u) + "]";
-              if (c.u.kind == Utility::Kind::Exact) {
-                mean_u[model].first += c.u.utility;
-                mean_u[model].second += 1;
-              }
+              if (c.u.kind == Utility::Kind::Exact) exact_u[model][{m, n}] = c.u.utility;
             }
             any |= a != nullptr;
             r.push_back(cell);
@@ -818,13 +847,35 @@ void model_size_analysis(Ctx& C, Section& sec) {
         C.findings.push_back("Model size (" + where + "): scratch accuracy at n=" + fn(n) + " is " + join(parts, " vs ") + ".");
         break;
       }
+      // utility on the (method, n) pairs where every model has an exact value
+      std::vector<std::pair<std::string, double>> common;
+      for (auto& [key, u] : exact_u[ms[0]]) {
+        bool all = true;
+        for (auto& model : ms) all &= exact_u[model].count(key) > 0;
+        if (all) common.push_back(key);
+      }
       parts.clear();
-      for (auto& model : ms)
-        if (mean_u[model].second > 0)
-          parts.push_back(model_label(model) + " " + f("%.2f", mean_u[model].first / mean_u[model].second) + " (over " +
-                          std::to_string(mean_u[model].second) + " exact values)");
-      if (parts.size() >= 2)
-        C.findings.push_back("Model size (" + where + "): mean exact utility " + join(parts, " vs ") + ".");
+      if (common.empty()) {
+        C.findings.push_back("Model size (" + where + "): no (method, n) pair has an exact utility for every model, so their utilities are not compared.");
+      } else {
+        for (auto& model : ms) {
+          double sum = 0;
+          for (auto& key : common) sum += exact_u[model][key];
+          parts.push_back(model_label(model) + " " + f2(sum / common.size()));
+        }
+        std::string s = "Model size (" + where + "): mean utility over the " + std::to_string(common.size()) +
+                        " (method, n) pairs with an exact value for every model: " + join(parts, " vs ");
+        if (common.size() <= 4) {
+          std::vector<std::string> each;
+          for (auto& key : common) {
+            std::vector<std::string> us;
+            for (auto& model : ms) us.push_back(f2(exact_u[model][key]));
+            each.push_back(key.first + " at n=" + fn(key.second) + ": " + join(us, " vs "));
+          }
+          s += " (" + join(each, "; ") + ")";
+        }
+        C.findings.push_back(s + ".");
+      }
     }
 }
 
@@ -840,7 +891,7 @@ void complexity_analysis(Ctx& C, Section& sec) {
       "Dataset names are the TCVL bits (texture, colour, viewpoint, lighting; 1 = randomised). Datasets are ordered "
       "easy → hard by scratch accuracy at the largest n that all of them have. Cells: U(n) as in section 1."));
   for (auto& task : distinct(pts, [](auto& t) { return t.task; }))
-    for (auto& model : distinct(pts, [](auto& t) { return t.model; })) {
+    for (auto& model : sorted_models(distinct(pts, [](auto& t) { return t.model; }))) {
       auto g = select(C.S, [&](const TrainPt& t) { return !t.linear && t.freeze == 0 && t.task == task && t.model == model; });
       if (g.empty()) continue;
       const std::string where = model_label(model) + ", " + task;
@@ -889,16 +940,21 @@ void complexity_analysis(Ctx& C, Section& sec) {
         const auto& ds = dss[di];
         auto [rn, ra] = rank_acc(ds);
         const std::string sa = fnum(ra) + " @ n=" + fn(rn);
-        if (pre.empty()) rows.push_back({dataset_label(ds), sa, "(scratch only)"});
+        bool first = true;
         for (size_t k = 0; k < pre.size(); ++k) {
-          std::vector<std::string> r = {k == 0 ? dataset_label(ds) : "", k == 0 ? sa : "", pre[k]};
+          std::vector<std::string> r = {first ? dataset_label(ds) : "", first ? sa : "", pre[k]};
+          bool any = false;
           for (double n : ns) {
             UCell c = util_cell(sc[ds], n, C.I.find(task, model, ds, pre[k], 0, false, n));
             if (c.ok) cells[n][pre[k]].push_back({(double)di, c});
+            any |= c.ok;
             r.push_back(ucell_str(c));
           }
+          if (!any) continue;  // this method was not run on this dataset
           rows.push_back(r);
+          first = false;
         }
+        if (first) rows.push_back({dataset_label(ds), sa, "(scratch only)"});
       }
       sec.blocks.push_back(table(hdr, rows));
       if (dss.size() < 2) {
@@ -947,7 +1003,7 @@ void complexity_analysis(Ctx& C, Section& sec) {
           auto [lh, hh] = interval(ch->u);
           if (lh > he) ++higher;
           else if (hh < le) ++lower;
-          ex.push_back(m + " " + ch->u.str() + " vs " + ce->u.str());
+          ex.push_back(m + " " + ustr(ch->u) + " vs " + ustr(ce->u));
         }
         if (cmp > 0)
           C.findings.push_back("Data complexity (" + where + ", n=" + fn(n) + "): utility is higher on the hardest dataset (" +
@@ -996,7 +1052,6 @@ void frozen_analysis(Ctx& C, Section& sec) {
     P.xmin = *ks.begin() - 0.3;
     P.xmax = *ks.rbegin() + 0.3;
     for (int k : ks) P.xtic_labels.push_back({std::to_string(k), (double)k});
-    P.key = "bottom left";
     std::vector<std::string> lower, higher, same;
     int monotone = 0;
     for (auto& m : methods) {
@@ -1048,7 +1103,7 @@ void linear_analysis(Ctx& C, Section& sec) {
   sec.blocks.push_back(para("A linear classifier on frozen pooled features; \"scratch\" means randomly initialised, "
                             "untrained features. Cells: test@best-valid mean ± half-range, (best-valid)."));
   for (auto& task : distinct(lp, [](auto& t) { return t.task; }))
-    for (auto& model : distinct(lp, [](auto& t) { return t.model; }))
+    for (auto& model : sorted_models(distinct(lp, [](auto& t) { return t.model; })))
       for (auto& ds : distinct(lp, [](auto& t) { return t.dataset; })) {
         auto g = select(C.S, [&](const TrainPt& t) { return t.linear && t.task == task && t.model == model && t.dataset == ds; });
         if (g.empty()) continue;
@@ -1074,7 +1129,6 @@ void linear_analysis(Ctx& C, Section& sec) {
         P.ylabel = g.front()->metric;
         P.logx = true;
         P.xtics = ns;
-        P.key = "bottom right";
         for (auto& m : methods) {
           std::vector<std::pair<double, const Agg*>> v;
           for (double n : ns) v.push_back({n, C.I.find(task, model, ds, m, 0, true, n)});
@@ -1204,7 +1258,7 @@ void pretrain_section(Ctx& C, Section& sec) {
 }
 
 void timing_section(Ctx& C, Section& sec) {
-  const json& meta = C.S.meta;
+  const auto& meta = C.S.meta;
   if (meta.contains("phases") && meta["phases"].is_object() && !meta["phases"].empty()) {
     double total = 0;
     for (auto& [k, v] : meta["phases"].items())
@@ -1238,7 +1292,7 @@ void timing_section(Ctx& C, Section& sec) {
 
 void host_section(Ctx& C, Section& sec) {
   std::vector<std::vector<std::string>> rows;
-  const json& meta = C.S.meta;
+  const auto& meta = C.S.meta;
   for (const char* k : {"name", "preset", "started", "finished"})
     if (meta.contains(k)) rows.push_back({k, json_text(meta[k])});
   if (meta.contains("host") && meta["host"].is_object())
@@ -1294,6 +1348,7 @@ ReportSummary make_report(const std::string& study_dir_in, const ReportOptions& 
   Index I(S);
   report::Plotter plotter(opt.gnuplot, rdir);
   Ctx C{S, I, plotter, rdir, out, {}, {}, {}, false};
+  C.findings.topic = "Caveats";
   out.points_read = (int)(S.train.size() + S.pretrain.size() + S.render.size());
   out.points_skipped = S.skipped;
 
@@ -1365,12 +1420,19 @@ ReportSummary make_report(const std::string& study_dir_in, const ReportOptions& 
       "Plots: one colour per method (scratch black, vae blue, rotation orange, cmc green, amdim red), log-n x axes.",
   }));
 
+  C.findings.topic = "Utility";
   utility_analysis(C, s1, false);
+  C.findings.topic = "Model size";
   model_size_analysis(C, s2);
+  C.findings.topic = "Data complexity";
   complexity_analysis(C, s3);
+  C.findings.topic = "Frozen layers";
   frozen_analysis(C, s4);
+  C.findings.topic = "Linear evaluation";
   linear_analysis(C, s5);
+  C.findings.topic = "Dense tasks";
   utility_analysis(C, s6, true);
+  C.findings.topic = "Caveats";
   data_section(C, sdata);
   pretrain_section(C, spre);
   timing_section(C, stime);
@@ -1398,9 +1460,17 @@ ReportSummary make_report(const std::string& study_dir_in, const ReportOptions& 
   }
   if (S.meta.contains("notes") && S.meta["notes"].is_array() && !S.meta["notes"].empty())
     C.findings.push_back("These numbers come from a reduced protocol (see Study and conventions); they are not the paper's scale.");
-  if (C.findings.empty()) findings.blocks.push_back(para("No finished points: nothing to conclude yet."));
-  else findings.blocks.push_back(list(C.findings));
-  out.findings = C.findings;
+  if (S.train.empty()) findings.blocks.push_back(para("No finished training points: nothing to conclude yet."));
+  findings.blocks.push_back(para("Sentences generated from the tables below; bounds are never treated as exact values."));
+  for (const char* topic : {"Utility", "Model size", "Data complexity", "Frozen layers", "Linear evaluation", "Dense tasks", "Caveats"}) {
+    std::vector<std::string> items;
+    for (auto& [t, x] : C.findings.items)
+      if (t == topic) items.push_back(x);
+    if (items.empty()) continue;
+    findings.blocks.push_back(heading(topic));
+    findings.blocks.push_back(list(items));
+  }
+  for (auto& [t, x] : C.findings.items) out.findings.push_back(x);
 
   // warnings
   std::vector<std::string> warn = S.warnings;

@@ -1,4 +1,5 @@
 // The report's document model rendered as Markdown and as one self-contained HTML file.
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,27 @@ bool read_binary(const std::string& path, std::string* out, size_t max_bytes) {
   return true;
 }
 
+// A column is right-aligned when its cells look like numbers ("0.85", "> 3.2 (beyond sweep)", "—").
+std::vector<bool> numeric_columns(const Block& b) {
+  std::vector<bool> num(b.header.size(), true);
+  for (size_t c = 0; c < b.header.size(); ++c) {
+    if (c == 0) {
+      num[c] = false;
+      continue;
+    }
+    int seen = 0;
+    for (auto& r : b.rows) {
+      if (c >= r.size() || r[c].empty() || r[c] == " " || r[c] == "—") continue;
+      const char ch = r[c][0];
+      const bool looks = std::isdigit((unsigned char)ch) || ch == '-' || ch == '<' || ch == '>' || ch == '.';
+      if (!looks) num[c] = false;
+      ++seen;
+    }
+    if (seen == 0) num[c] = false;
+  }
+  return num;
+}
+
 const char* kCss = R"(
 body{font-family:-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;max-width:1180px;margin:0 auto;padding:1em 2em 4em;color:#1d1d1f;line-height:1.45}
 h1{border-bottom:3px solid #333;padding-bottom:.2em}
@@ -41,7 +63,7 @@ nav ol{margin:.2em 0;columns:2}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;vertical-align:top}
 th{background:#eef0f4}
-td:first-child,th:first-child{text-align:left}
+td.l,th.l{text-align:left}
 tr:nth-child(even) td{background:#fafafa}
 pre{background:#f6f8fa;border:1px solid #ddd;padding:.8em;overflow-x:auto;font-size:.85em}
 figure{margin:1em 0}
@@ -121,7 +143,8 @@ std::string to_markdown(const Document& doc) {
           o << "|";
           for (auto& h : b.header) o << " " << md_cell(h) << " |";
           o << "\n|";
-          for (size_t c = 0; c < b.header.size(); ++c) o << (c == 0 ? " :-- |" : " --: |");
+          const auto num = numeric_columns(b);
+          for (size_t c = 0; c < b.header.size(); ++c) o << (num[c] ? " --: |" : " :-- |");
           o << "\n";
           for (auto& r : b.rows) {
             o << "|";
@@ -169,12 +192,14 @@ std::string to_html(const Document& doc, bool embed_images) {
         }
         case Block::Kind::Table: {
           if (b.header.empty()) break;
+          const auto num = numeric_columns(b);
           o << "<table>\n<thead><tr>";
-          for (auto& h : b.header) o << "<th>" << html_escape(h) << "</th>";
+          for (size_t c = 0; c < b.header.size(); ++c) o << (num[c] ? "<th>" : "<th class=\"l\">") << html_escape(b.header[c]) << "</th>";
           o << "</tr></thead>\n<tbody>\n";
           for (auto& r : b.rows) {
             o << "<tr>";
-            for (size_t c = 0; c < b.header.size(); ++c) o << "<td>" << html_escape(c < r.size() ? r[c] : "") << "</td>";
+            for (size_t c = 0; c < b.header.size(); ++c)
+              o << (num[c] ? "<td>" : "<td class=\"l\">") << html_escape(c < r.size() ? r[c] : "") << "</td>";
             o << "</tr>\n";
           }
           o << "</tbody></table>\n";

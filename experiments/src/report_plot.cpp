@@ -2,6 +2,7 @@
 // subprocess, output written to a temporary file and renamed into place.
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -48,6 +49,8 @@ std::string capture(const std::string& cmd, int* status) {
   *status = ::pclose(p);
   return out;
 }
+
+constexpr double kInfY = 1e300;
 
 std::string num(double v) {
   char b[64];
@@ -107,7 +110,8 @@ std::string Plotter::script(const std::string& output, const std::string& title,
     s << "reset\nset encoding utf8\n";
     s << "set title " << gq(P.title) << "\nset xlabel " << gq(P.xlabel) << "\nset ylabel " << gq(P.ylabel) << "\n";
     s << "set grid lc rgb \"#dddddd\"\nset border lc rgb \"#555555\"\n";
-    s << "set key " << P.key << " box opaque samplen 2 spacing 1.1 font \",9\"\n";
+    if (P.key == "off") s << "unset key\n";
+    else s << "set key " << P.key << " box opaque samplen 2 spacing 1.1 font \",9\"\n";
     if (P.logx) s << "set logscale x\n";
     if (!P.xtic_labels.empty()) {
       s << "set xtics (";
@@ -126,6 +130,20 @@ std::string Plotter::script(const std::string& output, const std::string& title,
       s << "set xrange [" << num(lo / 1.3) << ":" << num(hi * 1.3) << "]\n";
     }
     s << "set offsets 0, 0, graph 0.05, graph 0.05\n";
+    {  // a degenerate y range (one value) would be blown up to +-1e-16 or so: widen it
+      double lo = kInfY, hi = -kInfY;
+      for (auto& sr : P.series)
+        for (size_t k = 0; k < sr.xy.size(); ++k) {
+          const double e = k < sr.y_err.size() ? sr.y_err[k] : 0.0;
+          lo = std::min(lo, sr.xy[k].second - e);
+          hi = std::max(hi, sr.xy[k].second + e);
+        }
+      if (P.zero_line && lo <= hi) lo = std::min(lo, 0.0), hi = std::max(hi, 0.0);
+      if (lo <= hi && hi - lo < 1e-6) {
+        const double pad = std::max(0.05, std::fabs(hi) * 0.1);
+        s << "set yrange [" << num(lo - pad) << ":" << num(hi + pad) << "]\n";
+      }
+    }
     std::vector<std::string> items;
     if (P.zero_line) items.push_back("0 with lines lc rgb \"#888888\" dt 2 lw 1 notitle");
     for (size_t i = 0; i < P.series.size(); ++i) {
