@@ -539,7 +539,7 @@ void add_utility_series(Panel& P, const std::string& title, const std::string& c
 void add_bound_legend(Panel& P, bool above, bool below) {
   if (above) {
     Series s;
-    s.title = "beyond sweep: U > marker";
+    s.title = "beyond sweep (U > marker)";
     s.color = "#444444";
     s.point_type = 9;
     s.lines = false;
@@ -547,7 +547,7 @@ void add_bound_legend(Panel& P, bool above, bool below) {
   }
   if (below) {
     Series s;
-    s.title = "below sweep: U < marker";
+    s.title = "below sweep (U < marker)";
     s.color = "#444444";
     s.point_type = 11;
     s.lines = false;
@@ -711,8 +711,9 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
         }
         C.plot(sec, (dense ? "dense-" : "utility-") + task + "-" + model + "-" + ds,
                model_label(model) + " · dataset " + ds + " · " + task, panels, (int)panels.size(),
-               panels.size() * 600, 480,
-               "Utility (left) and accuracy (right) vs n for " + where + "; error bars: half-range over seeds.");
+               panels.size() * 600, 540,
+               std::string(panels.size() > 1 ? "Utility (left) and accuracy (right)" : "Accuracy") + " vs n for " + where +
+                   "; error bars: half-range over seeds.");
 
         // findings
         if (!cells.empty()) {
@@ -835,7 +836,7 @@ void model_size_analysis(Ctx& C, Section& sec) {
       }
       add_bound_legend(up, ab, be);
       sec.blocks.push_back(table(hdr, rows));
-      C.plot(sec, "model-size-" + task + "-" + ds, "Model size · dataset " + ds + " · " + task, {acc, up}, 2, 1300, 520,
+      C.plot(sec, "model-size-" + task + "-" + ds, "Model size · dataset " + ds + " · " + task, {acc, up}, 2, 1300, 620,
              "Model size on " + where + ": accuracy (left) and utility (right) vs n; colour = method, dash = model.");
       // findings: scratch accuracy at the largest n both models have, and mean exact utility
       std::vector<std::string> parts;
@@ -983,7 +984,7 @@ void complexity_analysis(Ctx& C, Section& sec) {
         const int cols = std::min<int>(3, (int)panels.size());
         const int rws = ((int)panels.size() + cols - 1) / cols;
         C.plot(sec, "complexity-" + task + "-" + model, "Data complexity · " + model_label(model) + " · " + task, panels,
-               cols, 460 * cols, 380 * rws + 40,
+               cols, 460 * cols, 430 * rws + 40,
                "Utility across datasets ordered easy → hard (" + where + "), one panel per n.");
       }
       // findings: hardest vs easiest dataset at the smallest and the largest n
@@ -1076,7 +1077,7 @@ void frozen_analysis(Ctx& C, Section& sec) {
       (have.back().second < have.front().second ? lower : have.back().second > have.front().second ? higher : same).push_back(txt);
     }
     sec.blocks.push_back(table(hdr, rows));
-    C.plot(sec, "frozen-" + task + "-" + model + "-" + ds + "-n" + fn(n), "", {P}, 1, 760, 480,
+    C.plot(sec, "frozen-" + task + "-" + model + "-" + ds + "-n" + fn(n), "", {P}, 1, 760, 520,
            "Frozen layers: accuracy vs k for " + where + ".");
     const size_t tot = lower.size() + higher.size() + same.size();
     if (tot > 0) {
@@ -1135,7 +1136,7 @@ void linear_analysis(Ctx& C, Section& sec) {
           P.series.push_back(acc_series(m == "scratch" ? "scratch (random features)" : m, method_color(m),
                                         m == "scratch" ? 2 : 1, 7, v));
         }
-        C.plot(sec, "linear-" + task + "-" + model + "-" + ds, "", {P}, 1, 760, 480,
+        C.plot(sec, "linear-" + task + "-" + model + "-" + ds, "", {P}, 1, 760, 520,
                "Linear evaluation on frozen features: accuracy vs n for " + where + ".");
         // findings
         const double nmax = ns.back();
@@ -1253,7 +1254,7 @@ void pretrain_section(Ctx& C, Section& sec) {
     const int cols = std::min<int>(4, (int)panels.size());
     const int rws = ((int)panels.size() + cols - 1) / cols;
     C.plot(sec, "pretrain-" + model + "-" + ds, "Pretext loss · " + model_label(model) + " · dataset " + ds, panels, cols,
-           380 * cols, 320 * rws + 40, "Pretraining loss curves (" + model_label(model) + ", dataset " + ds + "), one panel per method.");
+           380 * cols, 340 * rws + 40, "Pretraining loss curves (" + model_label(model) + ", dataset " + ds + "), one panel per method.");
   }
 }
 

@@ -203,7 +203,10 @@ TEST_CASE("report: synthetic study with known utilities") {
     CHECK(has(md, "Direction undetermined (bounds overlap): vae < 0.00 (below sweep) at n=100 → -0.68 at n=1000; "
                   "cmc 30.62 at n=100 → > 9.00 (beyond sweep) at n=1000."));
     CHECK(has(md, "Freezing more stages lowers accuracy for all 2 methods"));
-    CHECK(has(md, "scratch accuracy at n=10000 is ResNet50 0.850 vs ResNet9 0.800"));
+    CHECK(has(md, "scratch accuracy at n=10000 is ResNet9 0.800 vs ResNet50 0.850"));
+    CHECK(has(md, "mean utility over the 1 (method, n) pairs with an exact value for every model: ResNet9 9.00 vs "
+                  "ResNet50 9.00 (rotation at n=100: 9.00 vs 9.00)"));
+    CHECK(has(md, "### Frozen layers\n"));  // findings grouped by topic
     CHECK(has(md, "Linear evaluation (ResNet9, dataset 1111, classify): at n=1000 the best features are rotation (0.450)"));
     CHECK(s.findings.size() >= 5);
   }

@@ -93,7 +93,7 @@ struct Panel {
   std::vector<std::pair<std::string, double>> xtic_labels;     // categorical axes
   double xmin = 0, xmax = 0;                                   // used when xmin < xmax
   bool zero_line = false;                                      // dashed y = 0
-  std::string key = "outside right top";  // gnuplot `set key` position; "off" hides the legend
+  std::string key = "below center horizontal";  // gnuplot `set key` position; "off" hides the legend
   std::vector<Series> series;
 };
 
