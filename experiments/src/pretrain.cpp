@@ -233,6 +233,7 @@ json pretrain(const PretrainOptions& o_in) {
       std::printf("epoch %lld: loss %.4f%s | %.0f img/s\n", (long long)(ep + 1), entry["loss"].get<double>(),
                   fmt_metrics(msum, entry).c_str(), img_per_s);
     std::fflush(stdout);
+    if (o.stop_after_epochs > 0 && ep + 1 >= o.stop_after_epochs && ep + 1 < o.epochs) return curve;
   }
 
   if (mc.method == "vae") {  // inputs next to their reconstructions (first train images, no augmentation)

@@ -214,7 +214,7 @@ void load_point(Study& S, const std::string& id, const std::string& text) {
       t.valid_all = *bv;
     }
     t.model_desc = str_field(j, "model", "", false);
-    t.wall_s = num_or(j, "wall_s");
+    t.wall_s = num_or(j, "point_wall_s", num_or(j, "wall_s"));  // the whole point (load + train + eval)
     t.img_per_s = num_or(j, "img_per_s");
     S.train.push_back(std::move(t));
   } else if (kind == "pretrain") {
@@ -231,16 +231,31 @@ void load_point(Study& S, const std::string& id, const std::string& text) {
     if (auto lc = j.find("loss_curve"); lc != j.end() && lc->is_array())
       for (auto& v : *lc)
         if (v.is_number()) t.loss_curve.push_back(v.get<double>());
+    // the pretrainer's own record: "epochs": [{"epoch", "loss", <method metrics>...}, ...]
+    if (auto ep = j.find("epochs"); ep != j.end() && ep->is_array() && !ep->empty()) {
+      if (t.loss_curve.empty())
+        for (auto& e : *ep)
+          if (double l = num_or(e, "loss"); std::isfinite(l)) t.loss_curve.push_back(l);
+      const json& last = ep->back();
+      if (!std::isfinite(t.pretext_acc) && last.is_object())
+        for (auto& [k, v] : last.items())
+          if (k.find("acc") != std::string::npos && v.is_number()) {
+            t.pretext_acc = v.get<double>();
+            break;
+          }
+    }
+    if (!std::isfinite(t.final_loss) && !t.loss_curve.empty()) t.final_loss = t.loss_curve.back();
+    if (double w = num_or(j, "point_wall_s"); std::isfinite(w)) t.wall_s = w;
     S.pretrain.push_back(std::move(t));
   } else if (kind == "render") {
     RenderPt r;
     r.id = id;
     r.dataset = str_field(p, "dataset", "", true);
-    r.res = (long)num_or(p, "res", 0);
-    r.count = (long)num_or(p, "count", 0);
+    r.res = (long)num_or(p, "res", num_or(j, "res", 0));
+    r.count = (long)num_or(p, "count", num_or(j, "count", 0));
     r.path = str_field(j, "path", "", false);
     r.sheet = str_field(j, "sheet", "", false);
-    r.seconds = num_or(j, "seconds");
+    r.seconds = num_or(j, "point_wall_s", num_or(j, "seconds"));
     S.render.push_back(std::move(r));
   } else {
     throw std::runtime_error("unknown point kind \"" + kind + "\"");
@@ -392,6 +407,17 @@ std::pair<double, double> interval(const Utility& u) {
     case Utility::Kind::AboveSweep: return {u.utility, kInf};
     case Utility::Kind::BelowSweep: return {-1.0, u.utility};
     default: return {u.utility, u.utility};
+  }
+}
+
+// +1: pretraining helps (U > 0), -1: it hurts (U < 0), 0: no difference, 2: unknown (a bound
+// that does not decide the sign). Bounds are strict: "beyond sweep" means U > value.
+int utility_sign(const Utility& u) {
+  constexpr double tol = 1e-9;  // floating-point noise of the log-n interpolation
+  switch (u.kind) {
+    case Utility::Kind::AboveSweep: return u.utility >= -tol ? 1 : 2;
+    case Utility::Kind::BelowSweep: return u.utility <= tol ? -1 : 2;
+    default: return u.utility > tol ? 1 : u.utility < -tol ? -1 : 0;
   }
 }
 
@@ -734,21 +760,30 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
             if (!rises.empty()) s += " It rises for " + join(rises, "; ") + ".";
             if (!flat.empty()) s += " Unchanged: " + join(flat, "; ") + ".";
             if (!undet.empty()) s += " Direction undetermined (bounds overlap): " + join(undet, "; ") + ".";
-            s += falls.size() * 2 > (size_t)with2
-                     ? " This agrees with the paper, where the benefit of pretraining shrinks as labels grow."
-                     : " The paper reports utility shrinking as labels grow; here that holds for at most half of the methods.";
+            if (falls.size() * 2 > (size_t)with2)
+              s += " This agrees with the paper, where the benefit of pretraining shrinks as labels grow.";
+            else if (rises.size() * 2 > (size_t)with2)
+              s += " This disagrees with the paper, where the benefit of pretraining shrinks as labels grow.";
+            else if (falls.empty() && rises.empty() && flat.empty())
+              s += " The bounds leave the direction open, so the paper's finding (utility shrinks as labels grow) is "
+                   "neither confirmed nor contradicted here.";
+            else
+              s += " The paper finds utility shrinking as labels grow; here that holds for " + std::to_string(falls.size()) +
+                   " of " + std::to_string(with2) + " methods only.";
             C.findings.push_back(s);
           }
-          int pos = 0, neg = 0, tot = 0;
+          int pos = 0, neg = 0, tie = 0, tot = 0;
           for (auto& [m, v] : cells)
             for (auto& [n, c] : v) {
               ++tot;
-              auto [lo, hi] = interval(c.u);
-              if (lo > 0) ++pos;
-              else if (hi < 0) ++neg;
+              const int sg = utility_sign(c.u);
+              pos += sg == 1, neg += sg == -1, tie += sg == 0;
             }
-          C.findings.push_back("Pretraining beats scratch (U > 0) at " + std::to_string(pos) + " of " + std::to_string(tot) +
-                               " (method, n) points and is worse (U < 0) at " + std::to_string(neg) + " (" + where + ").");
+          std::string s = "Pretraining beats scratch (U > 0) at " + std::to_string(pos) + " of " + std::to_string(tot) +
+                          " (method, n) points and is worse (U < 0) at " + std::to_string(neg);
+          if (tie) s += ", equal at " + std::to_string(tie);
+          if (tot - pos - neg - tie) s += ", undecided (bound) at " + std::to_string(tot - pos - neg - tie);
+          C.findings.push_back(s + " (" + where + ").");
           const double nmax = ns.back();
           const Agg* sa = C.I.find(task, model, ds, "scratch", 0, false, nmax);
           std::string best;
@@ -761,7 +796,10 @@ void utility_analysis(Ctx& C, Section& sec, bool dense) {
           if (sa && !best.empty())
             C.findings.push_back("At the largest n (" + fn(nmax) + ", " + where + ") the best pretrained method is " + best +
                                  " with " + fnum(best_acc) + " vs scratch " + fnum(sa->test) + " (" +
-                                 (best_acc > sa->test ? "+" : "") + fnum(best_acc - sa->test) + ").");
+                                 (best_acc >= sa->test ? "+" : "") + fnum(best_acc - sa->test) + ")" +
+                                 (non_monotone ? "; the scratch curve is not monotone, so utility is measured against its "
+                                                 "running maximum and can be negative where the accuracy is higher."
+                                               : "."));
         }
       }
 }
@@ -989,7 +1027,8 @@ void complexity_analysis(Ctx& C, Section& sec) {
       }
       // findings: hardest vs easiest dataset at the smallest and the largest n
       const std::string easy = dss.front(), hard = dss.back();
-      for (double n : {ns.front(), ns.back()}) {
+      std::vector<std::string> sentences;
+      for (double n : ns) {
         int higher = 0, lower = 0, cmp = 0;
         std::vector<std::string> ex;
         for (auto& m : pre) {
@@ -1007,11 +1046,16 @@ void complexity_analysis(Ctx& C, Section& sec) {
           ex.push_back(m + " " + ustr(ch->u) + " vs " + ustr(ce->u));
         }
         if (cmp > 0)
-          C.findings.push_back("Data complexity (" + where + ", n=" + fn(n) + "): utility is higher on the hardest dataset (" +
-                               hard + ") than on the easiest (" + easy + ") for " + std::to_string(higher) + " of " +
-                               std::to_string(cmp) + " methods, lower for " + std::to_string(lower) + " (" + join(ex, "; ") + ").");
-        if (ns.size() == 1) break;
+          sentences.push_back("Data complexity (" + where + ", n=" + fn(n) + "): utility is higher on the hardest dataset (" +
+                              hard + ") than on the easiest (" + easy + ") for " + std::to_string(higher) + " of " +
+                              std::to_string(cmp) + " methods, lower for " + std::to_string(lower) + " (" + join(ex, "; ") + ").");
       }
+      // the smallest and the largest n where both datasets have utilities
+      if (!sentences.empty()) C.findings.push_back(sentences.front());
+      if (sentences.size() > 1) C.findings.push_back(sentences.back());
+      if (sentences.empty())
+        C.findings.push_back("Data complexity (" + where + "): no method has utilities on both the easiest (" + easy +
+                             ") and the hardest (" + hard + ") dataset at the same n.");
     }
 }
 
@@ -1239,10 +1283,18 @@ void pretrain_section(Ctx& C, Section& sec) {
       P.title = m;
       P.xlabel = "epoch";
       P.ylabel = "pretext loss";
+      size_t epochs = 0;
+      for (auto* p : v)
+        if (p->dataset == ds && p->model == model && p->method == m) epochs = std::max(epochs, p->loss_curve.size());
+      if (epochs <= 12)
+        for (size_t e = 1; e <= epochs; ++e) P.xtics.push_back((double)e);
       for (auto* p : v) {
         if (p->dataset != ds || p->model != model || p->method != m || p->loss_curve.empty()) continue;
         Series s;
-        s.title = "seed " + std::to_string(p->seed);
+        int same_seed = 0;
+        for (auto* q : v)
+          same_seed += q->dataset == ds && q->model == model && q->method == m && q->seed == p->seed && !q->loss_curve.empty();
+        s.title = "seed " + std::to_string(p->seed) + (same_seed > 1 ? " (" + p->id + ")" : "");
         s.color = method_color(m);
         s.dash = 1 + (int)(P.series.size() % 4);
         s.point_type = p->loss_curve.size() > 30 ? 0 : 7;

@@ -111,7 +111,7 @@ std::string Plotter::script(const std::string& output, const std::string& title,
     s << "set title " << gq(P.title) << "\nset xlabel " << gq(P.xlabel) << "\nset ylabel " << gq(P.ylabel) << "\n";
     s << "set grid lc rgb \"#dddddd\"\nset border lc rgb \"#555555\"\n";
     if (P.key == "off") s << "unset key\n";
-    else s << "set key " << P.key << " box opaque samplen 2 spacing 1.1 font \",9\"\n";
+    else s << "set key " << P.key << " nobox samplen 2 spacing 1.1 width 1 font \",9\"\n";
     if (P.logx) s << "set logscale x\n";
     if (!P.xtic_labels.empty()) {
       s << "set xtics (";

@@ -55,6 +55,10 @@ Utility utility_at(const std::vector<CurvePoint>& scratch_in, double n, double a
       break;
     }
     if (i + 1 < c.size() && c[i].acc < acc && acc <= c[i + 1].acc) {
+      if (acc == c[i + 1].acc) {  // exact hit: no rounding through exp/log
+        u.n_hat = c[i + 1].n;
+        break;
+      }
       const double t = (acc - c[i].acc) / (c[i + 1].acc - c[i].acc);
       u.n_hat = std::exp(std::log(c[i].n) + t * (std::log(c[i + 1].n) - std::log(c[i].n)));
       break;

@@ -112,9 +112,18 @@ void make_study(const std::string& d) {
             {"wall_s", 100.0},
             {"img_per_s", 500.0}})
           .dump());
+  // the study runner's format: per-epoch records, the point's own wall time
+  put(d + "/points/p1/result.json",
+      json({{"point", {{"kind", "pretrain"}, {"dataset", "1111"}, {"model", "resnet9"}, {"method", "cmc"}, {"seed", 0}}},
+            {"epochs", {{{"epoch", 1}, {"loss", 9.0}, {"accuracy", 0.1}}, {{"epoch", 2}, {"loss", 8.0}, {"accuracy", 0.3}}}},
+            {"wall_s", 40.0},
+            {"point_wall_s", 50.0}})
+          .dump());
   put(d + "/sheets/1111.png", std::string(reinterpret_cast<const char*>(kPng), sizeof kPng));
   put(d + "/points/r0/result.json",
-      json({{"point", {{"kind", "render"}, {"dataset", "1111"}, {"res", 64}, {"count", 6000}}},
+      json({{"point", {{"kind", "render"}, {"dataset", "1111"}}},
+            {"res", 64},
+            {"count", 6000},
             {"path", "/data/1111/data_64_lab.h5"},
             {"sheet", "sheets/1111.png"},
             {"seconds", 42.0}})
@@ -193,6 +202,9 @@ TEST_CASE("report: synthetic study with known utilities") {
     CHECK(has(md, "| pretrain | 600.0 | 0:10:00 |"));
     CHECK(has(md, "reduced width 0.25"));
     CHECK(has(md, "](../sheets/1111.png)"));
+    CHECK(has(md, "| 1111 (texture, random colour, random viewpoint, random lighting) | 64 px | 6000 | 42.0 |"));
+    CHECK(has(md, "| 1111 | ResNet9 | rotation | 0 | 0.5000 | 0.800 | 0:01:40 | 500.0 |"));
+    CHECK(has(md, "| 1111 | ResNet9 | cmc | 0 | 8.0000 | 0.300 | 0:00:50 | — |"));
     CHECK(has(html, "data:image/png;base64,"));  // the contact sheet is embedded
   }
   SUBCASE("findings are computed from the data") {
@@ -208,6 +220,10 @@ TEST_CASE("report: synthetic study with known utilities") {
                   "ResNet50 9.00 (rotation at n=100: 9.00 vs 9.00)"));
     CHECK(has(md, "### Frozen layers\n"));  // findings grouped by topic
     CHECK(has(md, "Linear evaluation (ResNet9, dataset 1111, classify): at n=1000 the best features are rotation (0.450)"));
+    CHECK(has(md, "Pretraining beats scratch (U > 0) at 5 of 8 (method, n) points and is worse (U < 0) at 2, equal at 1 "
+                  "(ResNet9, dataset 1111, classify)."));
+    CHECK(has(md, "Data complexity (ResNet9, classify, n=100): utility is higher on the hardest dataset (1111) than on "
+                  "the easiest (0000) for 1 of 1 methods"));
     CHECK(s.findings.size() >= 5);
   }
   SUBCASE("corrupt points are skipped with a warning") {
@@ -249,6 +265,10 @@ TEST_CASE("report: one model, no gnuplot, rerun replaces the files") {
   TempDir t("small");
   for (auto [n, a] : {std::pair{100.0, 0.4}, {1000.0, 0.6}}) train_point(t.path, "1111", "resnet9", "scratch", n, a);
   train_point(t.path, "1111", "resnet9", "rotation", 100, 0.6);
+  // a scratch curve that dips: flagged, its running maximum used
+  for (auto [n, a] : {std::pair{100.0, 0.5}, {1000.0, 0.45}, {10000.0, 0.7}}) train_point(t.path, "0110", "resnet9", "scratch", n, a);
+  train_point(t.path, "0110", "resnet9", "vae", 100, 0.6);
+  put(t.path + "/study.json", "{ not json");
   ReportOptions o;
   o.gnuplot = "/nonexistent/gnuplot";
   ReportSummary s = make_report(t.path, o);
@@ -262,6 +282,10 @@ TEST_CASE("report: one model, no gnuplot, rerun replaces the files") {
   CHECK(has(md, "No dense-task"));
   CHECK(has(md, "study.toml is missing"));
   CHECK(has(md, "| 9.00 |"));
+  CHECK(has(md, "| 30.62 † |"));  // 0.6 halfway between (1000, .5) and (10000, .7) of the envelope: 10^3.5/100 - 1
+  CHECK(has(md, "Caution: the scratch curve of ResNet9, dataset 0110, classify is not monotone"));
+  CHECK(has(md, "study.json could not be read"));
+  CHECK(has(md, "study.json is missing: host and timing information are unknown."));
   // a rerun with plots, then without: stale figures are removed
   s = make_report(t.path);
   if (!s.plots.empty()) {
@@ -280,6 +304,9 @@ TEST_CASE("report: CLI") {
   app.require_subcommand(1);
   add_report_command(app);
   CHECK_THROWS_AS(app.parse(std::string("report --help")), CLI::CallForHelp);
+  const std::string help = app.get_subcommand("report")->help();
+  CHECK(has(help, "--open-html"));
+  CHECK(has(help, "study-dir"));
   CLI::App app2{"selfstudy"};
   add_report_command(app2);
   app2.parse("report --no-plots " + t.path);

@@ -14,11 +14,11 @@ namespace ss::pretext::testing {
 struct RenderedData {
   std::filesystem::path dir;
   std::string path;
-  RenderedData(int64_t count, int res) {
-    dir = std::filesystem::temp_directory_path() / ("ss_pretext_" + std::to_string(::getpid()));
+  RenderedData(int64_t count, int res, const std::string& bits = "0000") {
+    dir = std::filesystem::temp_directory_path() / ("ss_pretext_" + bits + "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     render::DatasetOptions o;
-    o.bits = "0000";
+    o.bits = bits;
     o.count = count;
     o.res = res;
     o.seed = 7;

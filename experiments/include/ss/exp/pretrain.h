@@ -36,6 +36,7 @@ struct PretrainOptions {
   std::string out = "runs/pretrain";
   bool resume = false;
   bool quiet = false;
+  int stop_after_epochs = 0;        // testing: return after this many epochs, as if interrupted
 
   // Keys: pretrain.method, data.path, model.{arch,width,out_feats},
   // train.{epochs,batch,lr,final_lr,warmup_epochs,weight_decay,beta1,beta2,min_samples,
