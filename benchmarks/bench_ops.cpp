@@ -345,7 +345,7 @@ json num_or_null(double v) { return std::isfinite(v) && v > 0 ? json(v) : json(n
 }  // namespace
 
 int main(int argc, char** argv) {
-  ss::select_blas_kernels(argv);
+  ss::configure_process(argv);
   CLI::App app{"bench_ops: engine kernel throughput at the ResNet9 shapes vs PyTorch"};
   std::string device_s = "cpu", filter, torch_python, torch_script;
   int batch = 0, iters = 0, warmup = -1, threads = 0;

@@ -61,7 +61,7 @@ std::map<std::string, json> run_torch(const std::string& python, const std::vect
 }  // namespace
 
 int main(int argc, char** argv) {
-  select_blas_kernels(argv);
+  configure_process(argv);
   CLI::App app{"bench_train: training img/s and peak memory, ours vs PyTorch in the same run"};
   std::vector<std::string> specs;
   std::string device = "cpu", python = "/usr/bin/python3";

@@ -12,7 +12,7 @@
 #include "ss/render/cli.h"
 
 int main(int argc, char** argv) {
-  ss::select_blas_kernels(argv);
+  ss::configure_process(argv);
   CLI::App app{"selfstudy: how useful is self-supervised pretraining? (Newell & Deng, CVPR 2020)"};
   app.require_subcommand(1);
   ss::render::add_render_command(app);

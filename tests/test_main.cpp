@@ -5,6 +5,6 @@
 #include "ss/platform.h"
 
 int main(int argc, char** argv) {
-  ss::select_blas_kernels(argv);
+  ss::configure_process(argv);
   return doctest::Context(argc, argv).run();
 }

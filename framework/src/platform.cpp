@@ -6,19 +6,22 @@
 
 namespace ss {
 
-void select_blas_kernels(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("SS_NO_BLAS_REEXEC")) return;
-  const char* core = nullptr;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f"))
-    core = "SkylakeX";
-  else if (__builtin_cpu_supports("avx2"))
-    core = "Haswell";
-  if (!core) return;
-  ::setenv("OPENBLAS_CORETYPE", core, 1);
-  ::setenv("SS_NO_BLAS_REEXEC", "1", 1);  // never loop
+void configure_process(char** argv) {
+  if (std::getenv("SS_NO_REEXEC")) return;
+  bool changed = false;
+  if (!std::getenv("OPENBLAS_CORETYPE")) {
+    __builtin_cpu_init();
+    const char* core = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                       : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                                         : nullptr;
+    if (core) ::setenv("OPENBLAS_CORETYPE", core, 1), changed = true;
+  }
+  if (!std::getenv("GOMP_SPINCOUNT") && !std::getenv("OMP_WAIT_POLICY"))
+    ::setenv("GOMP_SPINCOUNT", "1000", 1), changed = true;
+  if (!changed) return;
+  ::setenv("SS_NO_REEXEC", "1", 1);  // never loop
   ::execv("/proc/self/exe", argv);
-  // exec failed (e.g. no /proc): carry on with whatever OpenBLAS picked.
+  // exec failed (e.g. no /proc): carry on with the libraries' own defaults.
 }
 
 }  // namespace ss

@@ -78,12 +78,12 @@ void im2col(const ConvGeom& g, const T* x, int n0, int nb, T* col) {
           std::fill(o, o + Q, T(0));
           continue;
         }
-        const T* xr = xp + int64_t(h) * g.W + w0;
+        const T* xr = xp + int64_t(h) * g.W;
         std::fill(o, o + qr.lo, T(0));
         if (g.stride_w == 1) {
-          std::memcpy(o + qr.lo, xr + qr.lo, size_t(qr.hi - qr.lo) * sizeof(T));
+          std::memcpy(o + qr.lo, xr + qr.lo + w0, size_t(qr.hi - qr.lo) * sizeof(T));
         } else {
-          for (int q = qr.lo; q < qr.hi; ++q) o[q] = xr[int64_t(q) * g.stride_w];
+          for (int q = qr.lo; q < qr.hi; ++q) o[q] = xr[q * g.stride_w + w0];
         }
         std::fill(o + qr.hi, o + Q, T(0));
       }
@@ -110,13 +110,13 @@ void col2im(const ConvGeom& g, const T* col, int n0, int nb, T* dx) {
           for (int p = 0; p < P; ++p) {
             const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
             if (h < 0 || h >= g.H) continue;
-            T* xr = xp + int64_t(h) * g.W + w0;
+            T* xr = xp + int64_t(h) * g.W;
             const T* ip = in + int64_t(p) * Q;
             if (g.stride_w == 1) {
 #pragma omp simd
-              for (int q = qr.lo; q < qr.hi; ++q) xr[q] += ip[q];
+              for (int q = qr.lo; q < qr.hi; ++q) xr[q + w0] += ip[q];
             } else {
-              for (int q = qr.lo; q < qr.hi; ++q) xr[int64_t(q) * g.stride_w] += ip[q];
+              for (int q = qr.lo; q < qr.hi; ++q) xr[q * g.stride_w + w0] += ip[q];
             }
           }
         }

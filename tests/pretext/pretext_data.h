@@ -1,6 +1,5 @@
 // A small real dataset for the pretext training tests: rendered once per test process
-// with ss_render (set 0000: class colours, canonical pose, fixed light) at 32 px into a
-// temporary directory that is removed at exit.
+// with ss_render into a temporary directory that is removed at exit.
 #pragma once
 #include <unistd.h>
 
@@ -33,9 +32,11 @@ struct RenderedData {
   std::string run_dir(const std::string& name) const { return (dir / "runs" / name).string(); }
 };
 
-// 2400 images at 32 px: train 2000, valid 200, test 200 (N/12 each).
+// Set 0100 (random colour: the class must come from shape, so a linear probe on random
+// features is not already near its ceiling), 2400 images at 32 px: train 2000, valid 200,
+// test 200 (N/12 each).
 inline const RenderedData& small_data() {
-  static RenderedData d(2400, 32);
+  static RenderedData d(2400, 32, "0100");
   return d;
 }
 

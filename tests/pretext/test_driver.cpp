@@ -72,7 +72,7 @@ TEST_CASE("a pretrained backbone loads into the downstream model; the trainer fi
   o.quiet = true;
   nlohmann::json r = app::train(o);
   CHECK(r["init"] == ckpt);
-  CHECK(r["best_valid"]["acc"].get<double>() >= 0.0);
+  CHECK(r["best_valid"][r["primary_metric"].get<std::string>()].get<double>() >= 0.0);
 }
 
 TEST_CASE("CMC: the two-stream downstream model equals concat(f_L, f_ab) of the two encoders") {

@@ -15,6 +15,7 @@
 #include "ss/exp/pretrain.h"
 #include "ss/models/checkpoint.h"
 #include "ss/pretext/two_stream.h"
+#include "ss/render/png_io.h"
 #include "ss/rng.h"
 
 using namespace ss;
