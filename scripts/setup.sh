@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build ccache pkg-config git
-      doctest-dev libopenblas-dev libopenblas-openmp-dev libhdf5-dev libpng-dev
+      doctest-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev libhdf5-dev libpng-dev
       nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev
       gnuplot-nox python3 python3-numpy)
 # Optional extras (PyTorch side-by-side benchmarks / fixture regeneration), only on request.

@@ -195,6 +195,8 @@ json run_pretrain(const Config& c, const std::string& dir, const StudyPoint& p, 
   PretrainOptions o;
   o.method.method = p.method;
   o.method.model = model_config(c, p.model, p.task);
+  // CMC's two views each get half the features; downstream they are concatenated back.
+  if (p.method == "cmc") o.method.model.out_feats /= 2;
   o.method.seed = uint64_t(p.seed);
   o.method.nce_k = c.integer("pretrain.cmc_k", o.method.nce_k);
   o.data = data_file(dir, c, p.dataset, p.task);

@@ -85,8 +85,8 @@ SS_INLINE void affine_impl(const Tile& t, const T* x, const T* a, const T* b, T*
 }
 // sdy[c] = sum dy, sdyx[c] = sum dy * (x - mean[c])
 template <class T>
-SS_INLINE void dy_sums_impl(const Tile& t, const T* x, const T* dy, const double* mean,
-                            double* sdy, double* sdyx) {
+SS_INLINE void dy_sums_impl(const Tile& t, const T* x, const T* dy, const double* mean, double* sdy,
+                            double* sdyx) {
   for (int n = 0; n < t.N; ++n)
     for (int c = t.c0; c < t.c1; ++c) {
       const T* xp = x + t.at(n, c);
@@ -105,9 +105,8 @@ SS_INLINE void dy_sums_impl(const Tile& t, const T* x, const T* dy, const double
 }
 // training: dx = k[c] * (dy - mdy[c] - (x - mean[c]) * mdyx[c]); eval: dx = k[c] * dy
 template <class T>
-SS_INLINE void dx_impl(const Tile& t, const T* x, const T* dy, const double* mean,
-                       const double* k, const double* mdy, const double* mdyx, bool training,
-                       T* dx) {
+SS_INLINE void dx_impl(const Tile& t, const T* x, const T* dy, const double* mean, const double* k,
+                       const double* mdy, const double* mdyx, bool training, T* dx) {
   for (int n = 0; n < t.N; ++n)
     for (int c = t.c0; c < t.c1; ++c) {
       const T* xp = x + t.at(n, c);
@@ -126,22 +125,22 @@ SS_INLINE void dx_impl(const Tile& t, const T* x, const T* dy, const double* mea
     }
 }
 
-#define SS_BN_KERNELS(T)                                                                   \
-  SS_BN_CLONES void tile_sum(const Tile& t, const T* x, double* s) { sum_impl(t, x, s); }  \
-  SS_BN_CLONES void tile_sqdev(const Tile& t, const T* x, const double* mean, double* s) { \
-    sqdev_impl(t, x, mean, s);                                                             \
-  }                                                                                        \
-  SS_BN_CLONES void tile_affine(const Tile& t, const T* x, const T* a, const T* b, T* y) { \
-    affine_impl(t, x, a, b, y);                                                            \
-  }                                                                                        \
-  SS_BN_CLONES void tile_dy_sums(const Tile& t, const T* x, const T* dy, const double* mean, \
-                                 double* sdy, double* sdyx) {                              \
-    dy_sums_impl(t, x, dy, mean, sdy, sdyx);                                               \
-  }                                                                                        \
-  SS_BN_CLONES void tile_dx(const Tile& t, const T* x, const T* dy, const double* mean,    \
-                            const double* k, const double* mdy, const double* mdyx,        \
-                            bool training, T* dx) {                                        \
-    dx_impl(t, x, dy, mean, k, mdy, mdyx, training, dx);                                   \
+#define SS_BN_KERNELS(T)                                                                           \
+  SS_BN_CLONES void tile_sum(const Tile& t, const T* x, double* s) { sum_impl(t, x, s); }          \
+  SS_BN_CLONES void tile_sqdev(const Tile& t, const T* x, const double* mean, double* s) {         \
+    sqdev_impl(t, x, mean, s);                                                                     \
+  }                                                                                                \
+  SS_BN_CLONES void tile_affine(const Tile& t, const T* x, const T* a, const T* b, T* y) {         \
+    affine_impl(t, x, a, b, y);                                                                    \
+  }                                                                                                \
+  SS_BN_CLONES void tile_dy_sums(const Tile& t, const T* x, const T* dy, const double* mean,       \
+                                 double* sdy, double* sdyx) {                                      \
+    dy_sums_impl(t, x, dy, mean, sdy, sdyx);                                                       \
+  }                                                                                                \
+  SS_BN_CLONES void tile_dx(const Tile& t, const T* x, const T* dy, const double* mean,            \
+                            const double* k, const double* mdy, const double* mdyx, bool training, \
+                            T* dx) {                                                               \
+    dx_impl(t, x, dy, mean, k, mdy, mdyx, training, dx);                                           \
   }
 SS_BN_KERNELS(float)
 SS_BN_KERNELS(double)
@@ -151,8 +150,7 @@ SS_BN_KERNELS(double)
 
 template <class T>
 void bn_fwd_train(const T* x, int N, int C, int HW, const T* gamma, const T* beta, T eps,
-                  T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
-                  T* save_invstd) {
+                  T momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd) {
   const double M = double(N) * HW;
   const int cb = tile_channels(N, C, HW, 2 * sizeof(T));  // x and y
   const int tiles = (C + cb - 1) / cb;
@@ -232,12 +230,12 @@ void bn_bwd(const T* x, const T* dy, int N, int C, int HW, const T* gamma, const
   }
 }
 
-#define INST(T)                                                                             \
-  template void bn_fwd_train<T>(const T*, int, int, int, const T*, const T*, T, T, T*, T*,  \
-                                T*, T*, T*);                                                \
-  template void bn_fwd_eval<T>(const T*, int, int, int, const T*, const T*, const T*,       \
-                               const T*, T, T*);                                            \
-  template void bn_bwd<T>(const T*, const T*, int, int, int, const T*, const T*, const T*,  \
-                          bool, T*, T*, T*);
+#define INST(T)                                                                                    \
+  template void bn_fwd_train<T>(const T*, int, int, int, const T*, const T*, T, T, T*, T*, T*, T*, \
+                                T*);                                                               \
+  template void bn_fwd_eval<T>(const T*, int, int, int, const T*, const T*, const T*, const T*, T, \
+                               T*);                                                                \
+  template void bn_bwd<T>(const T*, const T*, int, int, int, const T*, const T*, const T*, bool,   \
+                          T*, T*, T*);
 SS_INSTANTIATE_FLOATS(INST)
 }  // namespace ss::cpu

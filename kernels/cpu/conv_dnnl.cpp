@@ -20,12 +20,14 @@
 #ifdef SS_WITH_DNNL
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <unordered_map>
 
@@ -43,9 +45,9 @@ enum Slot : int { kA = 0, kB = 1, kC = 2, kSlots = 3 };
 
 struct Plan {
   dnnl::primitive prim;
-  std::array<int, kSlots> arg{};              // DNNL_ARG_* of each slot
-  std::array<bool, kSlots> is_output{};       // slot the primitive writes
-  std::array<memory::desc, kSlots> user, in;  // NCHW user layout, primitive layout
+  std::array<int, kSlots> arg{};                             // DNNL_ARG_* of each slot
+  std::array<bool, kSlots> is_output{};                      // slot the primitive writes
+  std::array<memory::desc, kSlots> user, in;                 // NCHW user layout, primitive layout
   std::array<std::optional<dnnl::reorder>, kSlots> reorder;  // user<->in where they differ
   size_t scratch_bytes = 0;
 };
@@ -105,8 +107,8 @@ std::unique_ptr<Plan> make_plan(Op op, const ConvGeom& g) {
 
   auto plan = std::make_unique<Plan>();
   plan->user = {xu, wu, yu};
-  const dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, alg, xa, wa, ya,
-                                           st, dil, pl, pr);
+  const dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, alg, xa, wa, ya, st,
+                                           dil, pl, pr);
   if (op == Op::Fwd) {
     const dnnl::convolution_forward::primitive_desc pd(fd, attr, eng);
     plan->prim = dnnl::convolution_forward(pd);
@@ -149,9 +151,9 @@ std::unique_ptr<Plan> make_plan(Op op, const ConvGeom& g) {
 std::shared_ptr<const Plan> get_plan(Op op, const ConvGeom& g) {
   static std::mutex mu;
   static std::unordered_map<Key, std::shared_ptr<const Plan>, KeyHash> cache;
-  const Key key{int(op),   g.N,        g.C,        g.H,     g.W,     g.K,     g.R,
-                g.S,       g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w,
-                omp_get_max_threads()};
+  const Key key{int(op), g.N,     g.C,     g.H,        g.W,
+                g.K,     g.R,     g.S,     g.stride_h, g.stride_w,
+                g.pad_h, g.pad_w, g.dil_h, g.dil_w,    omp_get_max_threads()};
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
@@ -193,7 +195,36 @@ struct Arena {
   }
 };
 
-void execute(const Plan& p, const std::array<void*, kSlots>& ptr);
+// Reorders in, the convolution, reorders out, on this thread's stream and buffers.
+void execute(const Plan& plan, const std::array<void*, kSlots>& ptr) {
+  thread_local Arena arena;
+  thread_local std::optional<dnnl::stream> strm;
+  auto& eng = cpu_engine();
+  if (!strm) strm.emplace(eng);
+
+  std::array<memory, kSlots> user, in;
+  for (int s = 0; s < kSlots; ++s) {
+    user[s] = memory(plan.user[s], eng, ptr[s]);
+    in[s] =
+        plan.reorder[s] ? memory(plan.in[s], eng, arena.get(s, plan.in[s].get_size())) : user[s];
+  }
+  const size_t scratch_bytes = std::max<size_t>(plan.scratch_bytes, 64);
+  const memory scratch(memory::desc({memory::dim(scratch_bytes)}, dt::u8, tag::x), eng,
+                       arena.get(kSlots, scratch_bytes));
+  for (int s = 0; s < kSlots; ++s)
+    if (plan.reorder[s] && !plan.is_output[s])
+      plan.reorder[s]->execute(
+          *strm, {{DNNL_ARG_FROM, user[s]}, {DNNL_ARG_TO, in[s]}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  plan.prim.execute(*strm, {{plan.arg[kA], in[kA]},
+                            {plan.arg[kB], in[kB]},
+                            {plan.arg[kC], in[kC]},
+                            {DNNL_ARG_SCRATCHPAD, scratch}});
+  for (int s = 0; s < kSlots; ++s)
+    if (plan.reorder[s] && plan.is_output[s])
+      plan.reorder[s]->execute(
+          *strm, {{DNNL_ARG_FROM, in[s]}, {DNNL_ARG_TO, user[s]}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  strm->wait();
+}
 
 bool run(Op op, const ConvGeom& g, std::array<void*, kSlots> ptr) {
   if (disabled_by_env()) return false;
@@ -208,40 +239,6 @@ bool run(Op op, const ConvGeom& g, std::array<void*, kSlots> ptr) {
     return false;  // the caller's fallback overwrites whatever was written
   }
   return true;
-}
-
-void execute(const Plan& p, const std::array<void*, kSlots>& ptr) {
-  const Plan* plan = &p;
-
-  thread_local Arena arena;
-  thread_local std::optional<dnnl::stream> strm;
-  auto& eng = cpu_engine();
-  if (!strm) strm.emplace(eng);
-
-  std::array<memory, kSlots> user, in;
-  for (int s = 0; s < kSlots; ++s) {
-    user[s] = memory(plan->user[s], eng, ptr[s]);
-    in[s] = plan->reorder[s]
-                ? memory(plan->in[s], eng, arena.get(s, plan->in[s].get_size()))
-                : user[s];
-  }
-  const memory scratch(memory::desc({memory::dim(plan->scratch_bytes)}, dt::u8, tag::x), eng,
-                       arena.get(kSlots, std::max<size_t>(plan->scratch_bytes, 64)));
-  for (int s = 0; s < kSlots; ++s)
-    if (plan->reorder[s] && !plan->is_output[s])
-      plan->reorder[s]->execute(*strm, {{DNNL_ARG_FROM, user[s]},
-                                        {DNNL_ARG_TO, in[s]},
-                                        {DNNL_ARG_SCRATCHPAD, scratch}});
-  plan->prim.execute(*strm, {{plan->arg[kA], in[kA]},
-                             {plan->arg[kB], in[kB]},
-                             {plan->arg[kC], in[kC]},
-                             {DNNL_ARG_SCRATCHPAD, scratch}});
-  for (int s = 0; s < kSlots; ++s)
-    if (plan->reorder[s] && plan->is_output[s])
-      plan->reorder[s]->execute(*strm, {{DNNL_ARG_FROM, in[s]},
-                                        {DNNL_ARG_TO, user[s]},
-                                        {DNNL_ARG_SCRATCHPAD, scratch}});
-  strm->wait();
 }
 
 }  // namespace

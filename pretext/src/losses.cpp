@@ -127,7 +127,7 @@ double positive_accuracy(const Tensor& logits) {
   SS_CHECK(logits.dim() == 2, "positive_accuracy: logits must be [B, C], got ", logits.desc());
   const int64_t B = logits.size(0), C = logits.size(1);
   if (B == 0) return 0.0;
-  std::vector<double> v = logits.detach().to(DType::F64).to_vector<double>();
+  std::vector<double> v = logits.detach().to(Device::cpu()).to(DType::F64).to_vector<double>();
   int64_t hit = 0;
   for (int64_t i = 0; i < B; ++i) {
     const double* r = v.data() + i * C;
@@ -204,7 +204,7 @@ double retrieval_accuracy(const Tensor& scores, int64_t B) {
   SS_CHECK(scores.dim() == 2 && scores.size(0) == B && scores.size(1) % B == 0,
            "retrieval_accuracy: scores ", scores.desc(), " for batch ", B);
   const int64_t L = scores.size(1) / B;
-  std::vector<double> s = scores.detach().to(DType::F64).to_vector<double>();
+  std::vector<double> s = scores.detach().to(Device::cpu()).to(DType::F64).to_vector<double>();
   int64_t hit = 0;
   for (int64_t i = 0; i < B; ++i) {
     int64_t best = -1;

@@ -19,7 +19,7 @@ StepOutput Rotation::step(const data::Batch& b, int64_t) {
   StepOutput out;
   out.loss = cross_entropy(logits, rb.labels);
   // accuracy: argmax over the 4 classes vs the chunk label
-  std::vector<float> lg = logits.detach().to(DType::F32).to_vector<float>();
+  std::vector<float> lg = logits.detach().to(Device::cpu()).to(DType::F32).to_vector<float>();
   int64_t hit = 0;
   for (int64_t i = 0; i < B; ++i) {
     int best = 0;

@@ -65,14 +65,14 @@ std::shared_ptr<models::FeatureNet> assemble_two_stream(const models::FeatureNet
   auto& pl = const_cast<models::FeatureNet&>(enc_l).prepool_fc();
   auto& pab = const_cast<models::FeatureNet&>(enc_ab).prepool_fc();
   const int64_t cl = pl.weight.size(1), cab = pab.weight.size(1), C = cl + cab;
-  std::vector<float> wl = pl.weight.to(DType::F32).to_vector<float>(), wab = pab.weight.to(DType::F32).to_vector<float>();
+  std::vector<float> wl = pl.weight.to(Device::cpu()).to(DType::F32).to_vector<float>(), wab = pab.weight.to(Device::cpu()).to(DType::F32).to_vector<float>();
   std::vector<float> w(size_t((fl + fab) * C), 0.0f), b;
   for (int64_t o = 0; o < fl; ++o)
     for (int64_t i = 0; i < cl; ++i) w[size_t(o * C + i)] = wl[size_t(o * cl + i)];
   for (int64_t o = 0; o < fab; ++o)
     for (int64_t i = 0; i < cab; ++i) w[size_t((fl + o) * C + cl + i)] = wab[size_t(o * cab + i)];
-  b = pl.bias.to(DType::F32).to_vector<float>();
-  std::vector<float> bab = pab.bias.to(DType::F32).to_vector<float>();
+  b = pl.bias.to(Device::cpu()).to(DType::F32).to_vector<float>();
+  std::vector<float> bab = pab.bias.to(Device::cpu()).to(DType::F32).to_vector<float>();
   b.insert(b.end(), bab.begin(), bab.end());
   auto& fc = m->prepool_fc();
   fc.weight.copy_(Tensor::from_vector(w, {fl + fab, C}));

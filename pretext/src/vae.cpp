@@ -72,8 +72,8 @@ void Vae::write_reconstructions(const std::string& path, const Tensor& x_in, int
     recon = forward_vae(x_in, Tensor()).recon;
   }
   train(was_training);
-  Tensor a = data::lab_to_srgb(x_in.detach().to(DType::F32)).to(Device::cpu());
-  Tensor r = data::lab_to_srgb(recon.to(DType::F32)).to(Device::cpu());
+  Tensor a = data::lab_to_srgb(x_in.detach().to(Device::cpu()).to(DType::F32));
+  Tensor r = data::lab_to_srgb(recon.to(Device::cpu()).to(DType::F32));
   const int64_t n = x_in.size(0), R = x_in.size(2), W = x_in.size(3);
   per_row = int(std::max<int64_t>(1, std::min<int64_t>(per_row, n)));
   const int64_t rows = (n + per_row - 1) / per_row;  // pairs of rows

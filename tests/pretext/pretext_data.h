@@ -1,6 +1,7 @@
 // A small real dataset for the pretext training tests: rendered once per test process
 // with ss_render into a temporary directory that is removed at exit.
 #pragma once
+#include <omp.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +10,15 @@
 #include "ss/render/dataset.h"
 
 namespace ss::pretext::testing {
+
+// The training tests run single-threaded: at width 0.125 and 32 px the engine's OpenMP
+// regions are too small to gain from a second thread (whole suite 36 s on 1 thread vs
+// 39 s on 2), and one thread is immune to CPU contention from other processes.
+struct OneThread {
+  int prev = omp_get_max_threads();
+  OneThread() { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(prev); }
+};
 
 struct RenderedData {
   std::filesystem::path dir;

@@ -48,6 +48,7 @@ void check_same_tensors(const std::string& a, const std::string& b) {
 }  // namespace
 
 TEST_CASE("a pretrained backbone loads into the downstream model; the trainer finetunes from it") {
+  OneThread one_thread;
   const std::string out = small_data().run_dir("drv_rotation");
   app::pretrain(quick("rotation", out, 1));
   const std::string ckpt = out + "/backbone.safetensors";
@@ -76,6 +77,7 @@ TEST_CASE("a pretrained backbone loads into the downstream model; the trainer fi
 }
 
 TEST_CASE("CMC: the two-stream downstream model equals concat(f_L, f_ab) of the two encoders") {
+  OneThread one_thread;
   pretext::MethodConfig mc;
   mc.method = "cmc";
   mc.model.width = 0.125;
@@ -120,7 +122,8 @@ TEST_CASE("CMC: the two-stream downstream model equals concat(f_L, f_ab) of the 
   CHECK(stages[1].size(1) == cmc->encoder_l->backbone().stage_channels(2) + cmc->encoder_ab->backbone().stage_channels(2));
 }
 
-TEST_CASE("CMC pretraining end to end writes a resnet9_cmc backbone; memory banks move") {
+TEST_CASE("CMC pretraining end to end writes a resnet9_cmc backbone the trainer finetunes") {
+  OneThread one_thread;
   const std::string out = small_data().run_dir("drv_cmc");
   app::PretrainOptions o = quick("cmc", out, 1);
   app::pretrain(o);
@@ -134,9 +137,28 @@ TEST_CASE("CMC pretraining end to end writes a resnet9_cmc backbone; memory bank
   io::TensorMap ck = io::load_safetensors(out + "/checkpoint.safetensors");
   CHECK(ck.count("method.bank_l.memory"));
   CHECK(ck["method.bank_ab.memory"].shape() == Shape{128, 32});
+
+  // `selfstudy train --init <cmc backbone> --set model.arch=resnet9_cmc`
+  app::TrainOptions to;
+  to.data = small_data().path;
+  to.model.arch = "resnet9_cmc";
+  to.model.width = 0.125;
+  to.model.out_feats = 64;
+  to.init = out + "/backbone.safetensors";
+  to.n = 64;
+  to.epochs = 1;
+  to.batch = 32;
+  to.min_samples = 0;
+  to.eval_max = 64;
+  to.out = small_data().run_dir("drv_cmc_finetune");
+  to.quiet = true;
+  nlohmann::json r = app::train(to);
+  CHECK(r["init"] == to.init);
+  CHECK(r["model"].get<std::string>().rfind("resnet9_cmc", 0) == 0);
 }
 
 TEST_CASE("resume: 2 epochs in one go == 1 epoch + --resume for the second (every method)") {
+  OneThread one_thread;
   for (const char* m : {"rotation", "vae", "cmc", "amdim"}) {
     CAPTURE(m);
     const std::string a = small_data().run_dir(std::string("res_a_") + m), b = small_data().run_dir(std::string("res_b_") + m);
@@ -158,6 +180,7 @@ TEST_CASE("resume: 2 epochs in one go == 1 epoch + --resume for the second (ever
 }
 
 TEST_CASE("a non-finite loss stops with a clear error naming the step") {
+  OneThread one_thread;
   app::PretrainOptions o = quick("rotation", small_data().run_dir("nan"), 1);
   o.lr = 1e30;
   o.warmup_epochs = 0;
@@ -172,6 +195,7 @@ TEST_CASE("a non-finite loss stops with a clear error naming the step") {
 }
 
 TEST_CASE("CLI: selfstudy pretrain parses its options, runs, and writes config + outputs") {
+  OneThread one_thread;
   const std::string out = small_data().run_dir("cli");
   CLI::App app{"test"};
   app.require_subcommand(1);

@@ -86,14 +86,16 @@ models::ModelConfig downstream_config(const std::string& method) {
 }  // namespace
 
 TEST_CASE("pretext methods: the loss falls and the accuracy rises above chance (CPU, 32 px)") {
+  OneThread one_thread;
   struct Case {
     const char* method;
     double max_ratio;  // loss after / before must be below this
     double chance;     // of the method's "acc" (0: no accuracy)
     double min_acc;    // required last-epoch accuracy
   };
-  // chance: rotation 1/4; CMC 1/(K+1) = 1/257; AMDIM 1/B = 1/64.
-  for (Case c : {Case{"rotation", 0.75, 0.25, 0.45}, Case{"vae", 0.85, 0, 0}, Case{"cmc", 0.95, 1.0 / 257, 3.0 / 257},
+  // chance: rotation 1/4; CMC 1/(K+1) = 1/257; AMDIM 1/B = 1/64. Required: rotation 0.45,
+  // CMC 2.5x chance, AMDIM 4x chance (observed: 0.63, 3.8x, 6x).
+  for (Case c : {Case{"rotation", 0.75, 0.25, 0.45}, Case{"vae", 0.85, 0, 0}, Case{"cmc", 0.95, 1.0 / 257, 2.5 / 257},
                  Case{"amdim", 0.95, 1.0 / 64, 4.0 / 64}}) {
     SUBCASE(c.method) {
       const Run& r = pretrained(c.method);
@@ -123,6 +125,7 @@ TEST_CASE("pretext methods: the loss falls and the accuracy rises above chance (
 }
 
 TEST_CASE("linear probe on class labels: pretrained vs random-init backbone (measured, printed)") {
+  OneThread one_thread;
   const auto& d = small_data();
   auto ds = std::make_shared<data::H5Dataset>(d.path);
   const data::Splits sp = data::Splits::make(ds->size(), d.path);
@@ -142,5 +145,36 @@ TEST_CASE("linear probe on class labels: pretrained vs random-init backbone (mea
     // well above chance (0.1). Pretrained > random is NOT asserted: it does not hold here.
     CHECK(pr.valid_acc > 0.3);
     CHECK(pp.valid_acc > 0.3);
+  }
+}
+
+// The same comparison after longer pretraining (12 epochs on all 2000 train images): a few
+// minutes per method on 2 cores, so skipped by default. Run with
+//   test_pretext -tc='*longer pretraining*' --no-skip
+// The numbers in pretext/README.md come from this case.
+TEST_CASE("linear probe after longer pretraining (slow; skipped by default)" * doctest::skip()) {
+  OneThread one_thread;
+  const auto& d = small_data();
+  auto ds = std::make_shared<data::H5Dataset>(d.path);
+  const data::Splits sp = data::Splits::make(ds->size(), d.path);
+  const std::vector<int64_t> tr = sp.train.indices(), va = sp.valid.indices();
+  for (const char* method : {"rotation", "vae", "cmc", "amdim"}) {
+    app::PretrainOptions o = tiny(method, d.run_dir(std::string("long_") + method), 12);
+    o.max_images = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    json curve = app::pretrain(o);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto [before, after] = before_after(curve);
+    manual_seed(1234);
+    auto random_net = pretext::make_model(downstream_config(method));
+    auto pre_net = pretext::make_model(downstream_config(method));
+    models::load_backbone(o.out + "/backbone.safetensors", *pre_net);
+    ProbeResult pr = linear_probe(*random_net, *ds, tr, va), pp = linear_probe(*pre_net, *ds, tr, va);
+    const json& last = curve["epochs"].back();
+    std::printf("[pretext] long %-8s loss %.4f -> %.4f%s%.3f, %.0f s | probe random-init valid %.3f, pretrained valid %.3f (%+.3f)\n",
+                method, before, after, last.contains("acc") ? ", acc " : ", mse ",
+                last.contains("acc") ? last["acc"].get<double>() : last["mse"].get<double>(), secs, pr.valid_acc,
+                pp.valid_acc, pp.valid_acc - pr.valid_acc);
+    CHECK(after < before);
   }
 }
