@@ -13,3 +13,9 @@ ss_add_bench(bench_train SOURCES bench_train.cpp LIBS ss_models CLI11::CLI11 nlo
 target_compile_definitions(bench_train PRIVATE SS_BENCH_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 add_test(NAME bench_train_smoke COMMAND bench_train --case resnet9:32:4:0.125 --iters 1 --warmup 0 --torch none)
 set_tests_properties(bench_train_smoke PROPERTIES LABELS "bench" TIMEOUT 120)
+
+# Pretext-step throughput per method, ours vs PyTorch (torch_pretrain.py) in the same run.
+ss_add_bench(bench_pretrain SOURCES bench_pretrain.cpp LIBS ss_pretext CLI11::CLI11 nlohmann_json::nlohmann_json OpenMP::OpenMP_CXX)
+target_compile_definitions(bench_pretrain PRIVATE SS_BENCH_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
+add_test(NAME bench_pretrain_smoke COMMAND bench_pretrain --res 32 --batch 8 --width 0.0625 --iters 1 --warmup 0 --torch none)
+set_tests_properties(bench_pretrain_smoke PROPERTIES LABELS "bench" TIMEOUT 120)
