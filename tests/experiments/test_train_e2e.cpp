@@ -98,3 +98,27 @@ TEST_CASE("bad inputs give one clear error") {
   o.data = (tiny().dir / "missing.h5").string();
   CHECK_THROWS_WITH_AS(app::train(o), doctest::Contains("missing.h5"), ss::Error);
 }
+
+TEST_CASE("dense tasks (segmentation, depth) train on rendered multi-object scenes") {
+  const fs::path dir = tiny().dir / "dense";
+  render::DatasetOptions ro;
+  ro.bits = "0000", ro.count = 240, ro.res = 128, ro.multi = true, ro.seed = 5, ro.out_dir = dir.string();
+  ro.contact_sheet = false;
+  const std::string file = render::render_dataset(ro).path;
+  for (const std::string task : {"segment", "depth"}) {
+    CAPTURE(task);
+    app::TrainOptions o = tiny_options((dir / task).string());
+    o.data = file, o.task = task, o.n = 0, o.batch = 16, o.epochs = 2;
+    o.model.width = 0.0625, o.model.out_feats = 32;
+    nlohmann::json r = app::train(o);
+    auto v = r["best_valid"];
+    if (task == "segment") {
+      CHECK(v["pixel_accuracy"].get<double>() > 0.5);  // background alone is most pixels
+      CHECK(v["mean_iou"].get<double>() > 0.0);
+    } else {
+      CHECK(v["delta_1.25"].get<double>() > 0.0);
+      CHECK(v["rmse"].get<double>() > 0.0);
+    }
+    CHECK(r["curve"][1]["train_loss"].get<double>() < r["curve"][0]["train_loss"].get<double>());
+  }
+}
