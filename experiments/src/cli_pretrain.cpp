@@ -20,16 +20,12 @@ struct PretrainArgs {
 };
 
 Config load_config(const PretrainArgs& a) {
-  Config c = a.config.empty() ? Config() : Config::from_file(a.config);
-  for (auto& s : a.sets) c.set(s);
-  auto str = [&](const char* key, const std::string& v) {
-    if (!v.empty()) c.set(std::string(key) + "=\"" + v + "\"");
-  };
-  str("pretrain.method", a.method);
-  str("model.arch", a.model);
-  str("data.path", a.data);
-  str("out", a.out);
-  str("device", a.device);
+  Config c = Config::load(a.config, a.sets);
+  c.set_string("pretrain.method", a.method);
+  c.set_string("model.arch", a.model);
+  c.set_string("data.path", a.data);
+  c.set_string("out", a.out);
+  c.set_string("device", a.device);
   if (a.width > 0) c.set("model.width=" + std::to_string(a.width));
   if (a.lr > 0) c.set("train.lr=" + std::to_string(a.lr));
   if (a.epochs > 0) c.set("train.epochs=" + std::to_string(a.epochs));

@@ -17,12 +17,11 @@ struct TrainArgs {
 };
 
 Config load_config(const TrainArgs& a) {
-  Config c = a.config.empty() ? Config() : Config::from_file(a.config);
-  for (auto& s : a.sets) c.set(s);
-  if (!a.data.empty()) c.set("data.path=\"" + a.data + "\"");
-  if (!a.out.empty()) c.set("out=\"" + a.out + "\"");
-  if (!a.init.empty()) c.set("model.init=\"" + a.init + "\"");
-  if (!a.device.empty()) c.set("device=\"" + a.device + "\"");
+  Config c = Config::load(a.config, a.sets);
+  c.set_string("data.path", a.data);
+  c.set_string("out", a.out);
+  c.set_string("model.init", a.init);
+  c.set_string("device", a.device);
   return c;
 }
 

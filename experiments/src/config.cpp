@@ -55,6 +55,19 @@ Config Config::from_file(const std::string& path) {
   return from_string(ss.str(), path);
 }
 
+Config Config::load(const std::string& path, const std::vector<std::string>& sets) {
+  Config c = path.empty() ? Config() : from_file(path);
+  for (auto& s : sets) c.set(s);
+  return c;
+}
+
+void Config::set_string(const std::string& key, const std::string& value) {
+  if (value.empty()) return;
+  std::ostringstream os;
+  os << toml::value<std::string>(value);
+  values_[key] = os.str();
+}
+
 void Config::set(const std::string& a) {
   auto eq = a.find('=');
   SS_CHECK(eq != std::string::npos && eq > 0, "--set '", a, "': expected key=value");

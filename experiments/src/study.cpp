@@ -38,9 +38,7 @@ Config load_study_config(const std::string& p, const std::vector<std::string>& s
              preset, " not found; presets: quick, standard, paper)");
     path = preset;
   }
-  Config c = Config::from_file(path);
-  for (auto& s : sets) c.set(s);
-  return c;
+  return Config::load(path, sets);
 }
 
 namespace {

@@ -31,6 +31,10 @@ arch = "resnet9"
   CHECK(c.integers("train.ns", {}).size() == 3);
   CHECK(c.boolean("new.flag", false));
   CHECK(c.integer("absent", 7) == 7);
+  c.set_string("data.path", "dir with \"quote\"/back\\slash.h5");  // escaped, not hand-quoted
+  CHECK(c.str("data.path") == "dir with \"quote\"/back\\slash.h5");
+  c.set_string("unset.key", "");
+  CHECK_FALSE(c.has("unset.key"));
   CHECK_THROWS_WITH_AS(c.integer("model.arch"), doctest::Contains("'model.arch'"), ss::Error);
   CHECK_THROWS_WITH_AS(c.integer("missing.key"), doctest::Contains("missing required key"), ss::Error);
   CHECK_THROWS_WITH_AS(Config::from_string("a = [1,", "bad.toml"), doctest::Contains("bad.toml"), ss::Error);

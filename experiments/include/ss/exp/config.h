@@ -13,8 +13,13 @@ class Config {
   Config() = default;
   static Config from_file(const std::string& path);
   static Config from_string(const std::string& toml, const std::string& origin = "<string>");
+  // A file ("" = empty config) followed by `--set` assignments, in order.
+  static Config load(const std::string& path, const std::vector<std::string>& sets);
   // "a.b=3", "a.c=\"x\"" or "a.c=x" (bare strings allowed), "a.d=[1,2]", "a.e=true".
   void set(const std::string& assignment);
+  // Sets `key` to the string `value` (TOML-escaped); an empty value leaves the key alone,
+  // so optional CLI flags can be applied unconditionally.
+  void set_string(const std::string& key, const std::string& value);
 
   bool has(const std::string& key) const;
   std::string str(const std::string& key, const std::string& def) const;
