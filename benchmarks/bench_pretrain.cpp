@@ -2,13 +2,12 @@
 // ResNet9, and the same step in PyTorch CPU (benchmarks/torch_pretrain.py: rotation and
 // VAE; CMC and AMDIM have no PyTorch twin yet, so their ratio is null) from the same run.
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
+#include "bench_util.h"
 #include "ss/allocator.h"
 #include "ss/data/loader.h"
 #include "ss/kernels/runtime.h"
@@ -23,24 +22,11 @@ using nlohmann::json;
 namespace {
 std::map<std::string, json> run_torch(const std::string& python, int threads, int res, int batch,
                                       double width, int iters) {
-  std::map<std::string, json> out;
-  if (python == "none") return out;
+  if (python == "none") return {};
   char args[256];
   std::snprintf(args, sizeof args, " --threads %d --res %d --batch %d --width %g --iters %d", threads,
                 res, batch, width, iters);
-  const std::string cmd = python + " " + SS_BENCH_DIR + "/torch_pretrain.py" + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char line[4096];
-  while (std::fgets(line, sizeof line, p)) {
-    try {
-      json j = json::parse(line);
-      out[j["method"].get<std::string>()] = j;
-    } catch (...) {
-    }
-  }
-  pclose(p);
-  return out;
+  return bench::json_lines_by(python + " " + SS_BENCH_DIR + "/torch_pretrain.py" + args, "method");
 }
 }  // namespace
 
@@ -90,29 +76,17 @@ int main(int argc, char** argv) {
     b.index = Tensor::from_vector(idx, {batch}, dev);
     auto& alloc = CachingAllocator::for_device(dev);
     alloc.reset_peak();
-    std::vector<double> times;
-    for (int i = 0; i < warmup + iters; ++i) {
-      if (dev.is_cuda()) cuda::synchronize();
-      const auto t0 = std::chrono::steady_clock::now();
+    const double t = bench::median_seconds(warmup, iters, dev.is_cuda(), [&](int i) {
       auto out = method->step(b, i);
       opt.zero_grad();
       out.loss.backward();
       opt.step();
-      if (dev.is_cuda()) cuda::synchronize();
-      if (i >= warmup) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(times.begin(), times.end());
-    const double ips = batch / times[times.size() / 2];
+    });
+    const double ips = batch / t;
     json j = {{"name", "pretrain_step"}, {"method", name}, {"arch", "resnet9"}, {"width", width},
               {"res", res}, {"batch", batch}, {"device", dev.str()}, {"threads", nthreads},
               {"img_per_s", ips}, {"peak_mem_mb", double(alloc.peak_bytes()) / 1048576.0}};
-    auto it = torch.find(name);
-    if (it != torch.end()) {
-      j["torch_img_per_s"] = it->second["img_per_s"];
-      j["vs_baseline"] = ips / it->second["img_per_s"].get<double>();
-    } else {
-      j["vs_baseline"] = nullptr;
-    }
+    bench::add_baseline(j, torch, name, ips);
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }

@@ -2,13 +2,12 @@
 // memory for ResNet9 / ResNet50, ours vs the same model in PyTorch (benchmarks/torch_train.py,
 // same threads, batch and width) measured in the same run. One JSON line per config.
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
+#include "bench_util.h"
 #include "ss/allocator.h"
 #include "ss/kernels/runtime.h"
 #include "ss/models/registry.h"
@@ -39,24 +38,11 @@ double train_gflop(const Case& c) {
 
 std::map<std::string, json> run_torch(const std::string& python, const std::vector<Case>& cases,
                                       int threads, int iters, const std::string& device) {
-  std::map<std::string, json> out;
-  if (python == "none") return out;
+  if (python == "none") return {};
   std::string cmd = python + " " + SS_BENCH_DIR + "/torch_train.py --threads " +
                     std::to_string(threads) + " --iters " + std::to_string(iters) + " --device " + device;
   for (auto& c : cases) cmd += " --case " + c.key();
-  cmd += " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char line[4096];
-  while (std::fgets(line, sizeof line, p)) {
-    try {
-      json j = json::parse(line);
-      out[j["case"].get<std::string>()] = j;
-    } catch (...) {
-    }
-  }
-  pclose(p);
-  return out;
+  return bench::json_lines_by(cmd, "case");
 }
 }  // namespace
 
@@ -108,32 +94,19 @@ int main(int argc, char** argv) {
     Tensor t1 = Tensor::from_vector(y1, {c.batch}, dev), t2 = Tensor::from_vector(y2, {c.batch}, dev);
     auto& alloc = CachingAllocator::for_device(dev);
     alloc.reset_peak();
-    std::vector<double> times;
-    for (int i = 0; i < warmup + iters; ++i) {
-      if (dev.is_cuda()) cuda::synchronize();
-      const auto t0 = std::chrono::steady_clock::now();
+    const double t = bench::median_seconds(warmup, iters, dev.is_cuda(), [&](int) {
       auto out = model->run(x);
       Tensor loss = add(cross_entropy(out.logits[0], t1), cross_entropy(out.logits[1], t2));
       opt.zero_grad();
       loss.backward();
       opt.step();
-      if (dev.is_cuda()) cuda::synchronize();
-      if (i >= warmup) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(times.begin(), times.end());
-    const double t = times[times.size() / 2];
+    });
     const double ips = c.batch / t;
     json j = {{"name", "train_step"}, {"arch", c.arch}, {"res", c.res}, {"batch", c.batch},
               {"width", c.width}, {"device", dev.str()}, {"dtype", "f32"}, {"threads", nthreads},
               {"img_per_s", ips}, {"ms", t * 1e3}, {"gflops", ips * train_gflop(c)},
               {"peak_mem_mb", double(alloc.peak_bytes()) / 1048576.0}};
-    auto it = torch.find(c.key());
-    if (it != torch.end()) {
-      j["torch_img_per_s"] = it->second["img_per_s"];
-      j["vs_baseline"] = ips / it->second["img_per_s"].get<double>();
-    } else {
-      j["vs_baseline"] = nullptr;
-    }
+    bench::add_baseline(j, torch, c.key(), ips);
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }
