@@ -19,6 +19,17 @@ float from_bits(uint32_t u) {
   return f;
 }
 
+uint16_t f32_to_bf16(float f) {
+  uint32_t u = bits(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);  // quiet nan
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return uint16_t(u >> 16);
+}
+
+float bf16_to_f32(uint16_t b) { return from_bits(uint32_t(b) << 16); }
+
+}  // namespace
+
 uint16_t f32_to_f16(float f) {
   const uint32_t u = bits(f);
   const uint32_t sign = (u >> 16) & 0x8000u;
@@ -53,17 +64,6 @@ float f16_to_f32(uint16_t h) {
   if (e == 31) return from_bits(sign | 0x7f800000u | (m << 13));
   return from_bits(sign | ((e + 112u) << 23) | (m << 13));
 }
-
-uint16_t f32_to_bf16(float f) {
-  uint32_t u = bits(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);  // quiet nan
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
-
-float bf16_to_f32(uint16_t b) { return from_bits(uint32_t(b) << 16); }
-
-}  // namespace
 
 void cast(CastKind kind, const void* src, void* dst, int64_t n) {
   switch (kind) {

@@ -31,6 +31,9 @@ template <class T> void copy_strided(const StridedCopy& d, const T* src, T* dst)
 // dims (2,3)). For odd k the output planes are W×H.
 template <class T> void rot90(const T* x, int64_t NC, int H, int W, int k, T* y);
 void cast(CastKind kind, const void* src, void* dst, int64_t n);
+// The scalar binary16 codec behind cast (round to nearest even; NaN -> quiet NaN).
+uint16_t f32_to_f16(float f);
+float f16_to_f32(uint16_t h);
 }  // namespace ss::cpu
 
 namespace ss::cuda {
