@@ -106,6 +106,12 @@ void convert_dtype(const Tensor& src, Tensor& dst) {
 void accumulate_into(Tensor& dst, const Tensor& src) {
   SS_CHECK(dst.shape() == src.shape(), "gradient shape ", shape_str(src.shape()),
            " does not match ", shape_str(dst.shape()));
+  if (is_half(dst) || is_half(src)) {  // rare (f16 tensors used twice): add in f32, round once
+    Tensor sum = dst.to(DType::F32);
+    accumulate_into(sum, src.to(DType::F32));
+    dst.copy_(sum);
+    return;
+  }
   Tensor s = src.contiguous();
   backend(dst, "accumulate",
           [&](auto z) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 
+#include "ss/amp.h"
 #include "ss/kernels/elementwise.h"
 #include "ss/kernels/error.h"
 #include "ss/tensor.h"
@@ -39,5 +40,38 @@ void convert_dtype(const Tensor& src, Tensor& dst);  // contiguous, same shape/d
 
 // dst += src (same shape, contiguous) — used for gradient accumulation.
 void accumulate_into(Tensor& dst, const Tensor& src);
+
+// ---- mixed precision (policy in ss/amp.h) ----
+inline bool is_half(const Tensor& t) { return t.defined() && t.dtype() == DType::F16; }
+// Differentiable casts that pass undefined tensors and tensors already of the type through.
+Tensor to_f32(const Tensor& t);  // from f16 only: f32 and f64 stay as they are
+Tensor to_f16(const Tensor& t);
+// The conv/matmul rule: compute in f16 when autocast is on or an input already is f16.
+bool autocast_half(std::initializer_list<const Tensor*> ts);
+
+// Autocast off within a scope: the f32 computation inside an f16 op must not re-enter it.
+class AutocastOff {
+ public:
+  AutocastOff() : prev_(Autocast::enabled()) { Autocast::set_enabled(false); }
+  ~AutocastOff() { Autocast::set_enabled(prev_); }
+  AutocastOff(const AutocastOff&) = delete;
+  AutocastOff& operator=(const AutocastOff&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// An f16 op computed in f32 and rounded back: inputs are exact upcasts, so this is what a
+// half kernel with f32 arithmetic does (the CPU path of every f16 op, and the CUDA path of
+// those without a native half kernel). f returns the f32 result.
+template <class F>
+Tensor via_f32(F&& f) {
+  Tensor r;
+  {
+    AutocastOff off;
+    r = f();
+  }
+  return to_f16(r);
+}
 
 }  // namespace ss

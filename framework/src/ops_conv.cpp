@@ -8,7 +8,9 @@
 namespace ss {
 namespace {
 
+// f16 tensors reach these only on CUDA: the CPU computes f16 ops in f32 (via_f32).
 void conv_fwd(const ConvGeom& g, const Tensor& x, const Tensor& w, Tensor& y) {
+  if (is_half(x)) return SS_CUDA(cuda::conv2d_fwd_f16(g, x.raw(), w.raw(), y.raw()));
   backend(x, "conv2d",
           [&](auto z) {
             using T = decltype(z);
@@ -17,6 +19,7 @@ void conv_fwd(const ConvGeom& g, const Tensor& x, const Tensor& w, Tensor& y) {
           [&] { SS_CUDA(cuda::conv2d_fwd(g, x.data<float>(), w.data<float>(), y.data<float>())); });
 }
 void conv_bwd_data(const ConvGeom& g, const Tensor& dy, const Tensor& w, Tensor& dx) {
+  if (is_half(dy)) return SS_CUDA(cuda::conv2d_bwd_data_f16(g, dy.raw(), w.raw(), dx.raw()));
   backend(dy, "conv2d backward-data",
           [&](auto z) {
             using T = decltype(z);
@@ -27,6 +30,7 @@ void conv_bwd_data(const ConvGeom& g, const Tensor& dy, const Tensor& w, Tensor&
           });
 }
 void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tensor& dw) {
+  if (is_half(x)) return SS_CUDA(cuda::conv2d_bwd_filter_f16(g, x.raw(), dy.raw(), dw.raw()));
   backend(x, "conv2d backward-filter",
           [&](auto z) {
             using T = decltype(z);
@@ -38,9 +42,7 @@ void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tenso
           });
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, Conv2dArgs a) {
+Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, Conv2dArgs a) {
   check_dim("conv2d", x_in, 4, "input");
   check_dim("conv2d", w_in, 4, "weight");
   check_same("conv2d", {&x_in, &w_in, &bias});
@@ -71,8 +73,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, Conv2d
   return bias.defined() ? add(y, bias) : y;
 }
 
-Tensor conv_transpose2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias,
-                        ConvT2dArgs a) {
+Tensor conv_transpose2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias,
+                             ConvT2dArgs a) {
   check_dim("conv_transpose2d", x_in, 4, "input");
   check_dim("conv_transpose2d", w_in, 4, "weight");
   check_same("conv_transpose2d", {&x_in, &w_in, &bias});
@@ -106,6 +108,26 @@ Tensor conv_transpose2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bi
     return std::vector<Tensor>{dx, dw};
   });
   return bias.defined() ? add(y, bias) : y;
+}
+
+}  // namespace
+
+// Under autocast (or with f16 inputs) all operands are cast to f16: the f32 weight's
+// gradient comes back through the cast as f32 (master weights).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Conv2dArgs a) {
+  if (!autocast_half({&x, &w, &bias})) return conv2d_impl(x, w, bias, a);
+  Tensor xh = to_f16(x), wh = to_f16(w), bh = to_f16(bias);
+  if (!xh.is_cuda())
+    return via_f32([&] { return conv2d_impl(to_f32(xh), to_f32(wh), to_f32(bh), a); });
+  return conv2d_impl(xh, wh, bh, a);
+}
+
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& bias, ConvT2dArgs a) {
+  if (!autocast_half({&x, &w, &bias})) return conv_transpose2d_impl(x, w, bias, a);
+  Tensor xh = to_f16(x), wh = to_f16(w), bh = to_f16(bias);
+  if (!xh.is_cuda())
+    return via_f32([&] { return conv_transpose2d_impl(to_f32(xh), to_f32(wh), to_f32(bh), a); });
+  return conv_transpose2d_impl(xh, wh, bh, a);
 }
 
 }  // namespace ss

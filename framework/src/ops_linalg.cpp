@@ -11,6 +11,9 @@ namespace {
 void gemm_call(bool ta, bool tb, int M, int N, int K, const Tensor& A, int64_t sa,
                const Tensor& B, int64_t sb, Tensor& C, int batch) {
   const int lda = ta ? M : K, ldb = tb ? K : N;
+  if (is_half(A))  // CUDA only: the CPU computes f16 ops in f32 (via_f32)
+    return SS_CUDA(cuda::gemm_batched_f16(ta, tb, M, N, K, 1.f, A.raw(), lda, sa, B.raw(), ldb,
+                                          sb, 0.f, C.raw(), N, int64_t(M) * N, batch));
   backend(A, "matmul",
           [&](auto z) {
             using T = decltype(z);
@@ -24,9 +27,7 @@ void gemm_call(bool ta, bool tb, int M, int N, int K, const Tensor& A, int64_t s
           });
 }
 
-}  // namespace
-
-Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+Tensor matmul_impl(const Tensor& a_in, const Tensor& b_in) {
   check_same("matmul", {&a_in, &b_in});
   const bool batched = a_in.dim() == 3;
   SS_CHECK((a_in.dim() == 2 && b_in.dim() == 2) || (a_in.dim() == 3 && b_in.dim() == 3),
@@ -51,7 +52,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return y;
 }
 
-Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b) {
+Tensor linear_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& b) {
   check_dim("linear", w_in, 2, "weight");
   check_dim("linear", x_in, 2, "input");
   check_same("linear", {&x_in, &w_in, &b});
@@ -73,6 +74,22 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b) {
     return std::vector<Tensor>{dx, dw};
   });
   return b.defined() ? add(y, b) : y;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (!autocast_half({&a, &b})) return matmul_impl(a, b);
+  Tensor ah = to_f16(a), bh = to_f16(b);
+  if (!ah.is_cuda()) return via_f32([&] { return matmul_impl(to_f32(ah), to_f32(bh)); });
+  return matmul_impl(ah, bh);
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  if (!autocast_half({&x, &w, &b})) return linear_impl(x, w, b);
+  Tensor xh = to_f16(x), wh = to_f16(w), bh = to_f16(b);
+  if (!xh.is_cuda()) return via_f32([&] { return linear_impl(to_f32(xh), to_f32(wh), to_f32(bh)); });
+  return linear_impl(xh, wh, bh);
 }
 
 }  // namespace ss

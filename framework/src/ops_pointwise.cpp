@@ -25,6 +25,7 @@ Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.devi
 }  // namespace
 
 Tensor relu(const Tensor& x_in) {
+  if (is_half(x_in)) return via_f32([&] { return relu(to_f32(x_in)); });
   Tensor x = x_in.contiguous(), y = like(x);
   SS_UNARY("relu", cpu::relu_fwd<T>(x.data<T>(), y.data<T>(), n),
            cuda::relu_fwd(x.data<float>(), y.data<float>(), n))(x, y);
@@ -44,6 +45,7 @@ Tensor relu(const Tensor& x_in) {
 }
 
 Tensor celu(const Tensor& x_in, double alpha) {
+  if (is_half(x_in)) return via_f32([&] { return celu(to_f32(x_in), alpha); });
   SS_CHECK(alpha > 0, "celu: alpha must be positive, got ", alpha);
   Tensor x = x_in.contiguous(), y = like(x);
   SS_UNARY("celu", cpu::celu_fwd<T>(x.data<T>(), y.data<T>(), n, T(alpha)),
@@ -67,6 +69,7 @@ Tensor celu(const Tensor& x_in, double alpha) {
 }
 
 Tensor tanh(const Tensor& x_in) {
+  if (is_half(x_in)) return tanh(to_f32(x_in));
   Tensor x = x_in.contiguous(), y = like(x);
   SS_UNARY("tanh", cpu::tanh_fwd<T>(x.data<T>(), y.data<T>(), n),
            cuda::tanh_fwd(x.data<float>(), y.data<float>(), n))(x, y);
@@ -86,6 +89,7 @@ Tensor tanh(const Tensor& x_in) {
 }
 
 Tensor exp(const Tensor& x_in) {
+  if (is_half(x_in)) return exp(to_f32(x_in));
   Tensor x = x_in.contiguous(), y = like(x);
   SS_UNARY("exp", cpu::exp_fwd<T>(x.data<T>(), y.data<T>(), n),
            cuda::exp_fwd(x.data<float>(), y.data<float>(), n))(x, y);
@@ -95,6 +99,7 @@ Tensor exp(const Tensor& x_in) {
 }
 
 Tensor softclip(const Tensor& x_in, double c) {
+  if (is_half(x_in)) return softclip(to_f32(x_in), c);
   SS_CHECK(c > 0, "softclip: c must be positive, got ", c);
   Tensor x = x_in.contiguous(), y = like(x);
   SS_UNARY("softclip", cpu::softclip_fwd<T>(x.data<T>(), y.data<T>(), n, T(c)),
@@ -166,9 +171,17 @@ Tensor add_channel_bias(const Tensor& a_in, const Tensor& bias_in) {
   });
   return y;
 }
+
+// f16 with f16 stays f16; f16 with anything wider promotes to the wider type (torch rule).
+Tensor binary_half(Tensor (*op)(const Tensor&, const Tensor&), const Tensor& a,
+                   const Tensor& b) {
+  if (is_half(a) && is_half(b)) return via_f32([&] { return op(to_f32(a), to_f32(b)); });
+  return op(to_f32(a), to_f32(b));
+}
 }  // namespace
 
 Tensor add(const Tensor& a_in, const Tensor& b_in) {
+  if (is_half(a_in) || is_half(b_in)) return binary_half(add, a_in, b_in);
   check_same("add", {&a_in, &b_in});
   if (is_channel_bias(a_in, b_in)) return add_channel_bias(a_in, b_in);
   SS_CHECK(a_in.shape() == b_in.shape(), "add: shapes differ: ", a_in.desc(), " + ", b_in.desc());
@@ -179,6 +192,7 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor sub(const Tensor& a_in, const Tensor& b_in) {
+  if (is_half(a_in) || is_half(b_in)) return binary_half(sub, a_in, b_in);
   check_same("sub", {&a_in, &b_in});
   SS_CHECK(a_in.shape() == b_in.shape(), "sub: shapes differ: ", a_in.desc(), " - ", b_in.desc());
   Tensor a = a_in.contiguous(), b = b_in.contiguous();
@@ -189,6 +203,7 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor mul(const Tensor& a_in, const Tensor& b_in) {
+  if (is_half(a_in) || is_half(b_in)) return binary_half(mul, a_in, b_in);
   check_same("mul", {&a_in, &b_in});
   SS_CHECK(a_in.shape() == b_in.shape(), "mul: shapes differ: ", a_in.desc(), " * ", b_in.desc());
   Tensor a = a_in.contiguous(), b = b_in.contiguous();
@@ -204,6 +219,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor scale(const Tensor& x_in, double s) {
+  if (is_half(x_in)) return via_f32([&] { return scale(to_f32(x_in), s); });
   Tensor x = x_in.contiguous(), y = like(x);
   const int64_t n = x.numel();
   backend(x, "scale",
@@ -217,6 +233,7 @@ Tensor scale(const Tensor& x_in, double s) {
 }
 
 Tensor add_scalar(const Tensor& x_in, double s) {
+  if (is_half(x_in)) return via_f32([&] { return add_scalar(to_f32(x_in), s); });
   Tensor x = x_in.contiguous();
   Tensor c = Tensor::full(x.shape(), s, x.dtype(), x.device());
   Tensor y = binary_kernel(Bin::Add, x, c);

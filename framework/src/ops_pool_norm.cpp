@@ -11,6 +11,7 @@
 namespace ss {
 
 Tensor max_pool2d(const Tensor& x_in) {
+  if (is_half(x_in)) return via_f32([&] { return max_pool2d(to_f32(x_in)); });
   check_dim("max_pool2d", x_in, 4, "input");
   Tensor x = x_in.contiguous();
   const int64_t NC = x.size(0) * x.size(1);
@@ -42,6 +43,7 @@ Tensor max_pool2d(const Tensor& x_in) {
 }
 
 Tensor global_avg_pool(const Tensor& x_in) {
+  if (is_half(x_in)) return via_f32([&] { return global_avg_pool(to_f32(x_in)); });
   check_dim("global_avg_pool", x_in, 4, "input");
   Tensor x = x_in.contiguous();
   const int64_t N = x.size(0), C = x.size(1), NC = N * C;
@@ -70,6 +72,10 @@ Tensor global_avg_pool(const Tensor& x_in) {
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, Tensor rmean,
                   Tensor rvar, bool training, double momentum, double eps) {
+  if (is_half(x_in))  // f32 parameters and statistics, f16 activations
+    return via_f32([&] {
+      return batch_norm(to_f32(x_in), gamma, beta, rmean, rvar, training, momentum, eps);
+    });
   SS_CHECK(x_in.dim() == 2 || x_in.dim() == 4, "batch_norm: input must be [N,C] or [N,C,H,W], got ",
            x_in.desc());
   check_same("batch_norm", {&x_in, &gamma, &beta, &rmean, &rvar});
@@ -144,6 +150,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
 }
 
 Tensor l2_normalize(const Tensor& x_in, double eps) {
+  if (is_half(x_in)) return l2_normalize(to_f32(x_in), eps);
   check_dim("l2_normalize", x_in, 2, "input");
   Tensor x = x_in.contiguous();
   const int64_t rows = x.size(0);

@@ -37,6 +37,7 @@ Tensor broadcast_raw(const Tensor& g, int64_t outer, int64_t len, int64_t inner,
 }
 
 Tensor reduce_dim(const Tensor& x_in, int dim, bool keepdim, bool average) {
+  if (is_half(x_in)) return reduce_dim(to_f32(x_in), dim, keepdim, average);
   if (dim < 0) dim += int(x_in.dim());
   SS_CHECK(dim >= 0 && dim < x_in.dim(), "sum/mean: dim out of range for ", x_in.desc());
   Tensor x = x_in.contiguous();
@@ -65,6 +66,7 @@ Tensor sum(const Tensor& x, int dim, bool keepdim) { return reduce_dim(x, dim, k
 Tensor mean(const Tensor& x, int dim, bool keepdim) { return reduce_dim(x, dim, keepdim, true); }
 
 Tensor sum(const Tensor& x_in) {
+  if (is_half(x_in)) return sum(to_f32(x_in));
   Tensor x = x_in.contiguous();
   Tensor y = sum_axis_raw(x, 1, x.numel(), 1, {});
   Shape xs = x.shape();
@@ -76,6 +78,7 @@ Tensor sum(const Tensor& x_in) {
 }
 
 Tensor mean(const Tensor& x_in) {
+  if (is_half(x_in)) return mean(to_f32(x_in));
   SS_CHECK(x_in.numel() > 0, "mean of an empty tensor ", x_in.desc());
   Tensor x = x_in.contiguous();
   Tensor y;
@@ -92,6 +95,7 @@ Tensor mean(const Tensor& x_in) {
 }
 
 Tensor log_softmax(const Tensor& x_in, int dim) {
+  if (is_half(x_in)) return log_softmax(to_f32(x_in), dim);
   if (dim < 0) dim += int(x_in.dim());
   SS_CHECK(dim >= 0 && dim < x_in.dim(), "log_softmax: dim out of range for ", x_in.desc());
   Tensor x = x_in.contiguous();
@@ -125,6 +129,7 @@ Tensor log_softmax(const Tensor& x_in, int dim) {
 }
 
 Tensor cross_entropy(const Tensor& logits_in, const Tensor& target_in, int64_t ignore_index) {
+  if (is_half(logits_in)) return cross_entropy(to_f32(logits_in), target_in, ignore_index);
   SS_CHECK(logits_in.dim() >= 2, "cross_entropy: logits must be [N,C,...], got ", logits_in.desc());
   SS_CHECK(target_in.dtype() == DType::I64, "cross_entropy: targets must be i64, got ",
            target_in.desc());
@@ -184,6 +189,8 @@ enum class Reg { MSE, L1 };
 
 Tensor regression_loss(Reg kind, const Tensor& pred_in, const Tensor& target_in,
                        const Tensor& mask_in) {
+  if (is_half(pred_in) || is_half(target_in) || is_half(mask_in))
+    return regression_loss(kind, to_f32(pred_in), to_f32(target_in), to_f32(mask_in));
   const char* name = kind == Reg::MSE ? "mse_loss" : "l1_loss";
   check_same(name, {&pred_in, &target_in, &mask_in});
   SS_CHECK(pred_in.shape() == target_in.shape(), name, ": prediction ", pred_in.desc(),

@@ -132,6 +132,7 @@ Tensor concat(const std::vector<Tensor>& xs, int dim) {
 }
 
 Tensor rot90(const Tensor& x_in, int k) {
+  if (is_half(x_in)) return via_f32([&] { return rot90(to_f32(x_in), k); });
   check_dim("rot90", x_in, 4, "input");
   k = ((k % 4) + 4) % 4;
   Tensor x = x_in.contiguous();
@@ -152,6 +153,7 @@ Tensor rot90(const Tensor& x_in, int k) {
 Tensor detach(const Tensor& x) { return x.detach(); }
 
 Tensor index_select(const Tensor& x_in, const Tensor& idx_in) {
+  if (is_half(x_in)) return index_select(to_f32(x_in), idx_in);
   check_dim("index_select", x_in, 2, "source");
   SS_CHECK(idx_in.dtype() == DType::I64, "index_select: indices must be i64, got ", idx_in.desc());
   Tensor x = x_in.contiguous();

@@ -1,5 +1,6 @@
-// 2-D convolution on cuDNN's legacy (v7-style) API, fp32 NCHW, cross-correlation.
-// One Plan per geometry holds the descriptors and the three chosen algorithms, so a
+// 2-D convolution on cuDNN's legacy (v7-style) API, NCHW, cross-correlation, fp32 or
+// binary16 storage (f32 accumulation, tensor-core math allowed for f16). One Plan per
+// geometry and storage type holds the descriptors and the three chosen algorithms, so a
 // training step pays only for the library calls after the first iteration.
 #include <algorithm>
 #include <array>
@@ -48,21 +49,28 @@ struct Choice {
   size_t ws = 0;
 };
 
+enum class Storage { F32 = 0, F16 = 1 };
+cudnnDataType_t data_type(Storage s) {
+  return s == Storage::F16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+}
+
 struct Plan {
   TensorDesc x, y;
   FilterDesc w;
   ConvDesc conv;
+  Storage storage = Storage::F32;
   bool tf32 = false, det = true;
   Choice<cudnnConvolutionFwdAlgo_t> fwd;
   Choice<cudnnConvolutionBwdDataAlgo_t> bwd_data;
   Choice<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
 };
 
-using Key = std::array<int, 15>;
+using Key = std::array<int, 16>;
 
-Key key_of(const ConvGeom& g, bool tf32, bool det) {
-  return {g.N,        g.C,        g.H,     g.W,     g.K,     g.R,         g.S,        g.stride_h,
-          g.stride_w, g.pad_h,    g.pad_w, g.dil_h, g.dil_w, int(tf32), int(det)};
+Key key_of(const ConvGeom& g, Storage st, bool tf32, bool det) {
+  return {g.N,     g.C,     g.H,       g.W,      g.K,     g.R,          g.S,
+          g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w, int(st),
+          int(tf32), int(det)};
 }
 
 std::string geom_str(const ConvGeom& g) {
@@ -77,36 +85,37 @@ std::string geom_str(const ConvGeom& g) {
 // sm_80+), which is what lets conv results match the CPU reference.
 cudnnMathType_t base_math(bool tf32) { return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH; }
 
-std::unique_ptr<Plan> make_plan(const ConvGeom& g, bool tf32, bool det) {
+// f16 storage always accumulates in f32 (compute type FLOAT) on tensor cores.
+std::unique_ptr<Plan> make_plan(const ConvGeom& g, Storage st, bool tf32, bool det) {
   auto p = std::make_unique<Plan>();
+  p->storage = st;
   p->tf32 = tf32;
   p->det = det;
-  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.C,
-                                         g.H, g.W));
-  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.K, g.C,
-                                         g.R, g.S));
+  const cudnnDataType_t dt = data_type(st);
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, dt, g.N, g.C, g.H, g.W));
+  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, dt, CUDNN_TENSOR_NCHW, g.K, g.C, g.R, g.S));
   CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv.d, g.pad_h, g.pad_w, g.stride_h,
                                               g.stride_w, g.dil_h, g.dil_w,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, base_math(tf32)));
+  CUDNN_CHECK(cudnnSetConvolutionMathType(
+      p->conv.d, st == Storage::F16 ? CUDNN_TENSOR_OP_MATH : base_math(tf32)));
   int n = 0, k = 0, h = 0, w = 0;
   CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p->conv.d, p->x.d, p->w.d, &n, &k, &h, &w));
   SS_CHECK(n == g.N && k == g.K && h == g.P() && w == g.Q(), "cuDNN output shape [", n, ",", k,
            ",", h, ",", w, "] disagrees with ConvGeom [", g.N, ",", g.K, ",", g.P(), ",", g.Q(),
            "] for ", geom_str(g));
-  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.N, g.K,
-                                         g.P(), g.Q()));
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, dt, g.N, g.K, g.P(), g.Q()));
   return p;
 }
 
 std::mutex g_plans_mu;
 std::map<Key, std::unique_ptr<Plan>> g_plans;
 
-Plan& plan_for(const ConvGeom& g) {
+Plan& plan_for(const ConvGeom& g, Storage st) {
   const bool tf32 = allow_tf32(), det = deterministic();
   std::lock_guard<std::mutex> lock(g_plans_mu);
-  auto& slot = g_plans[key_of(g, tf32, det)];
-  if (!slot) slot = make_plan(g, tf32, det);
+  auto& slot = g_plans[key_of(g, st, tf32, det)];
+  if (!slot) slot = make_plan(g, st, tf32, det);
   return *slot;
 }
 
@@ -134,7 +143,8 @@ int pick(const std::vector<Perf>& perf, int count, const Plan& p, const char* wh
       const Perf& r = perf[i];
       if (r.status != CUDNN_STATUS_SUCCESS) continue;
       // Down-conversion of fp32 to fp16/bf16 tensor ops is never acceptable here.
-      if (r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+      if (p.storage == Storage::F32 && r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+        continue;
       if (need_det && r.determinism != CUDNN_DETERMINISTIC) continue;
       if (need_fma && r.mathType != CUDNN_FMA_MATH) continue;
       if (smallest < 0 || r.memory < perf[smallest].memory) smallest = i;
@@ -142,7 +152,7 @@ int pick(const std::vector<Perf>& perf, int count, const Plan& p, const char* wh
     }
     return best >= 0 ? best : smallest;
   };
-  const bool fma = !p.tf32;
+  const bool fma = p.storage == Storage::F32 && !p.tf32;
   int i = find(p.det, fma);
   if (i < 0 && p.det) {
     i = find(false, fma);
@@ -215,15 +225,15 @@ void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
 bool degenerate(const ConvGeom& g) {
   return g.N == 0 || g.C == 0 || g.K == 0 || g.P() <= 0 || g.Q() <= 0;
 }
-void zero(float* p, int64_t n) {
-  if (n > 0) memset_zero(p, size_t(n) * sizeof(float));
+void zero(void* p, int64_t n, Storage st) {
+  if (n > 0) memset_zero(p, size_t(n) * (st == Storage::F16 ? 2 : 4));
 }
 
-}  // namespace
-
-void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y) {
-  if (degenerate(g)) return zero(y, int64_t(g.N) * g.K * std::max(g.P(), 0) * std::max(g.Q(), 0));
-  Plan& p = plan_for(g);
+// alpha/beta are float for both storages: the compute type is FLOAT.
+void fwd(Storage st, const ConvGeom& g, const void* x, const void* w, void* y) {
+  if (degenerate(g))
+    return zero(y, int64_t(g.N) * g.K * std::max(g.P(), 0) * std::max(g.Q(), 0), st);
+  Plan& p = plan_for(g, st);
   ensure_fwd(p, g);
   const float one = 1.f, zero_f = 0.f;
   // The three passes share one descriptor and may have chosen different math types.
@@ -233,9 +243,9 @@ void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y) {
                                       p.fwd.ws, &zero_f, p.y.d, y));
 }
 
-void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
-  if (degenerate(g)) return zero(dx, int64_t(g.N) * g.C * g.H * g.W);
-  Plan& p = plan_for(g);
+void bwd_data(Storage st, const ConvGeom& g, const void* dy, const void* w, void* dx) {
+  if (degenerate(g)) return zero(dx, int64_t(g.N) * g.C * g.H * g.W, st);
+  Plan& p = plan_for(g, st);
   ensure_bwd_data(p, g);
   const float one = 1.f, zero_f = 0.f;
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, p.bwd_data.math));
@@ -245,9 +255,9 @@ void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* 
                                            dx));
 }
 
-void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
-  if (degenerate(g)) return zero(dw, int64_t(g.K) * g.C * g.R * g.S);
-  Plan& p = plan_for(g);
+void bwd_filter(Storage st, const ConvGeom& g, const void* x, const void* dy, void* dw) {
+  if (degenerate(g)) return zero(dw, int64_t(g.K) * g.C * g.R * g.S, st);
+  Plan& p = plan_for(g, st);
   ensure_bwd_filter(p, g);
   const float one = 1.f, zero_f = 0.f;
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, p.bwd_filter.math));
@@ -255,6 +265,27 @@ void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float
   CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn(), &one, p.x.d, x, p.y.d, dy, p.conv.d,
                                              p.bwd_filter.algo, ws, p.bwd_filter.ws, &zero_f,
                                              p.w.d, dw));
+}
+
+}  // namespace
+
+void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y) {
+  fwd(Storage::F32, g, x, w, y);
+}
+void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  bwd_data(Storage::F32, g, dy, w, dx);
+}
+void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  bwd_filter(Storage::F32, g, x, dy, dw);
+}
+void conv2d_fwd_f16(const ConvGeom& g, const void* x, const void* w, void* y) {
+  fwd(Storage::F16, g, x, w, y);
+}
+void conv2d_bwd_data_f16(const ConvGeom& g, const void* dy, const void* w, void* dx) {
+  bwd_data(Storage::F16, g, dy, w, dx);
+}
+void conv2d_bwd_filter_f16(const ConvGeom& g, const void* x, const void* dy, void* dw) {
+  bwd_filter(Storage::F16, g, x, dy, dw);
 }
 
 }  // namespace ss::cuda

@@ -53,4 +53,15 @@ void gemm_batched(bool trans_a, bool trans_b, int M, int N, int K, float alpha, 
                                          &beta, C, ldc, (long long)stride_c, batch));
 }
 
+void gemm_batched_f16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const void* A,
+                      int lda, int64_t stride_a, const void* B, int ldb, int64_t stride_b,
+                      float beta, void* C, int ldc, int64_t stride_c, int batch) {
+  if (M == 0 || N == 0 || batch == 0) return;
+  SS_CHECK(K > 0, "gemm_batched_f16: K must be positive");
+  CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+      cublas(), op(trans_b), op(trans_a), N, M, K, &alpha, B, CUDA_R_16F, ldb,
+      (long long)stride_b, A, CUDA_R_16F, lda, (long long)stride_a, &beta, C, CUDA_R_16F, ldc,
+      (long long)stride_c, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
 }  // namespace ss::cuda

@@ -6,13 +6,16 @@
 
 namespace ss {
 
-// F32 is the compute type; F64 is for reference/gradient checks on CPU; F16/BF16 are
-// storage types (cast to F32 to compute); integer types hold labels and indices.
+// F32 is the compute type; F64 is for reference/gradient checks on CPU; F16 is the
+// mixed-precision activation type (ss/amp.h: f32 arithmetic, f16 storage); BF16 is a
+// storage type; integer types hold labels and indices.
 enum class DType : uint8_t { F32, F64, F16, BF16, I64, I32, U8 };
 
 size_t dtype_size(DType t);
 const char* dtype_name(DType t);
-inline bool is_floating(DType t) { return t == DType::F32 || t == DType::F64; }
+inline bool is_floating(DType t) {
+  return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16;
+}
 
 template <class T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::F32; }

@@ -33,4 +33,8 @@ namespace ss::cuda {
 void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y);
 void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
 void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw);
+// binary16 storage (pointers to IEEE half data), f32 accumulation on tensor cores.
+void conv2d_fwd_f16(const ConvGeom& g, const void* x, const void* w, void* y);
+void conv2d_bwd_data_f16(const ConvGeom& g, const void* dy, const void* w, void* dx);
+void conv2d_bwd_filter_f16(const ConvGeom& g, const void* x, const void* dy, void* dw);
 }  // namespace ss::cuda

@@ -20,4 +20,8 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
 void gemm_batched(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                   int lda, int64_t stride_a, const float* B, int ldb, int64_t stride_b, float beta,
                   float* C, int ldc, int64_t stride_c, int batch);
+// binary16 A, B and C (pointers to IEEE half data), f32 accumulation (tensor cores).
+void gemm_batched_f16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const void* A,
+                      int lda, int64_t stride_a, const void* B, int ldb, int64_t stride_b,
+                      float beta, void* C, int ldc, int64_t stride_c, int batch);
 }  // namespace ss::cuda
