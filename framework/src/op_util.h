@@ -61,6 +61,14 @@ class AutocastOff {
   bool prev_;
 };
 
+// Native f16 CUDA ops (ops_half_cuda.cpp); the public ops route CUDA f16 tensors here.
+Tensor relu_f16_cuda(const Tensor& x);
+Tensor celu_f16_cuda(const Tensor& x, double alpha);
+Tensor scale_f16_cuda(const Tensor& x, double s);
+Tensor add_f16_cuda(const Tensor& a, const Tensor& b);  // same shape or [C] channel bias
+Tensor max_pool2d_f16_cuda(const Tensor& x);
+Tensor global_avg_pool_f16_cuda(const Tensor& x);
+
 // An f16 op computed in f32 and rounded back: inputs are exact upcasts, so this is what a
 // half kernel with f32 arithmetic does (the CPU path of every f16 op, and the CUDA path of
 // those without a native half kernel). f returns the f32 result.

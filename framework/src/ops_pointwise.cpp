@@ -25,6 +25,7 @@ Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.devi
 }  // namespace
 
 Tensor relu(const Tensor& x_in) {
+  if (is_half(x_in) && x_in.is_cuda()) return relu_f16_cuda(x_in);
   if (is_half(x_in)) return via_f32([&] { return relu(to_f32(x_in)); });
   Tensor x = x_in.contiguous(), y = like(x);
   SS_UNARY("relu", cpu::relu_fwd<T>(x.data<T>(), y.data<T>(), n),
@@ -45,6 +46,7 @@ Tensor relu(const Tensor& x_in) {
 }
 
 Tensor celu(const Tensor& x_in, double alpha) {
+  if (is_half(x_in) && x_in.is_cuda()) return celu_f16_cuda(x_in, alpha);
   if (is_half(x_in)) return via_f32([&] { return celu(to_f32(x_in), alpha); });
   SS_CHECK(alpha > 0, "celu: alpha must be positive, got ", alpha);
   Tensor x = x_in.contiguous(), y = like(x);
@@ -181,6 +183,10 @@ Tensor binary_half(Tensor (*op)(const Tensor&, const Tensor&), const Tensor& a,
 }  // namespace
 
 Tensor add(const Tensor& a_in, const Tensor& b_in) {
+  if (is_half(a_in) && is_half(b_in) && a_in.is_cuda()) {
+    check_same("add", {&a_in, &b_in});
+    return add_f16_cuda(a_in, b_in);
+  }
   if (is_half(a_in) || is_half(b_in)) return binary_half(add, a_in, b_in);
   check_same("add", {&a_in, &b_in});
   if (is_channel_bias(a_in, b_in)) return add_channel_bias(a_in, b_in);
@@ -219,6 +225,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor scale(const Tensor& x_in, double s) {
+  if (is_half(x_in) && x_in.is_cuda()) return scale_f16_cuda(x_in, s);
   if (is_half(x_in)) return via_f32([&] { return scale(to_f32(x_in), s); });
   Tensor x = x_in.contiguous(), y = like(x);
   const int64_t n = x.numel();

@@ -11,6 +11,7 @@
 namespace ss {
 
 Tensor max_pool2d(const Tensor& x_in) {
+  if (is_half(x_in) && x_in.is_cuda()) return max_pool2d_f16_cuda(x_in);
   if (is_half(x_in)) return via_f32([&] { return max_pool2d(to_f32(x_in)); });
   check_dim("max_pool2d", x_in, 4, "input");
   Tensor x = x_in.contiguous();
@@ -43,6 +44,7 @@ Tensor max_pool2d(const Tensor& x_in) {
 }
 
 Tensor global_avg_pool(const Tensor& x_in) {
+  if (is_half(x_in) && x_in.is_cuda()) return global_avg_pool_f16_cuda(x_in);
   if (is_half(x_in)) return via_f32([&] { return global_avg_pool(to_f32(x_in)); });
   check_dim("global_avg_pool", x_in, 4, "input");
   Tensor x = x_in.contiguous();
