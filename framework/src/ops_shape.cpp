@@ -1,9 +1,12 @@
 // Shape ops: views where possible (reshape of contiguous data, slice), copies otherwise.
 #include <numeric>
 
+#include <vector>
+
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/elementwise.h"
+#include "ss/kernels/gather.h"
 #include "ss/ops.h"
 
 namespace ss {
@@ -166,27 +169,46 @@ Tensor index_select(const Tensor& x_in, const Tensor& idx_in) {
   Shape os = idx.shape();
   os.push_back(D);
   Tensor y = Tensor::empty(os, x.dtype(), x.device());
-  // Row gather as one copy per index; a dedicated gather kernel comes with the memory bank.
-  for (int64_t i = 0; i < n; ++i) {
-    Tensor src = make_view(x, {D}, {1}, x.impl().offset + ip[i] * D);
-    Tensor dst = make_view(y, {D}, {1}, i * D);
-    dst.copy_(src);
+  const int es = int(dtype_size(x.dtype()));
+  if (x.is_cuda()) {
+    Tensor idx_dev = idx.to(x.device());
+    SS_CUDA(cuda::gather_rows(x.raw(), D, idx_dev.data<int64_t>(), n, y.raw(), es));
+  } else {
+    cpu::gather_rows(x.raw(), D, ip, n, y.raw(), es);
   }
   Tensor idx_saved = idx;
   record(y, "index_select", {x_in}, [idx_saved, rows, D](const Tensor& g_in) {
-    Tensor g = g_in.contiguous().to(Device::cpu());
-    Tensor dx = Tensor::zeros({rows, D}, g.dtype(), Device::cpu());
+    Tensor g = g_in.contiguous();
+    Tensor dx = Tensor::zeros({rows, D}, g.dtype(), g.device());
     const int64_t* ip = idx_saved.data<int64_t>();
+    const int64_t n = idx_saved.numel();
     backend(g, "index_select backward",
             [&](auto z) {
               using T = decltype(z);
-              const T* gp = g.data<T>();
-              T* dp = dx.data<T>();
-              for (int64_t i = 0; i < idx_saved.numel(); ++i)
-                for (int64_t d = 0; d < D; ++d) dp[ip[i] * D + d] += gp[i * D + d];
+              cpu::scatter_add_rows<T>(g.data<T>(), D, ip, n, dx.data<T>());
             },
-            [] {});
-    return std::vector<Tensor>{dx.to(g_in.device())};
+            [&] {
+              // Group positions by target row on the host (counting sort keeps each row's
+              // positions increasing), so the device sums every row in the CPU's order.
+              std::vector<int64_t> count(size_t(rows) + 1, 0), tgt, start;
+              std::vector<int64_t> pos(static_cast<size_t>(n));
+              for (int64_t i = 0; i < n; ++i) ++count[size_t(ip[i]) + 1];
+              for (int64_t r = 0; r < rows; ++r) count[r + 1] += count[r];
+              std::vector<int64_t> fill(count.begin(), count.end() - 1);
+              for (int64_t i = 0; i < n; ++i) pos[size_t(fill[size_t(ip[i])]++)] = i;
+              for (int64_t r = 0; r < rows; ++r)
+                if (count[r + 1] > count[r]) tgt.push_back(r), start.push_back(count[r]);
+              start.push_back(n);
+              const int64_t nr = int64_t(tgt.size());
+              if (nr == 0) return;
+              Tensor t_rows = Tensor::from_vector(tgt, {nr}, g.device());
+              Tensor t_start = Tensor::from_vector(start, {nr + 1}, g.device());
+              Tensor t_pos = Tensor::from_vector(pos, {n}, g.device());
+              SS_CUDA(cuda::scatter_add_rows(g.data<float>(), D, t_rows.data<int64_t>(),
+                                             t_start.data<int64_t>(), t_pos.data<int64_t>(), nr,
+                                             dx.data<float>()));
+            });
+    return std::vector<Tensor>{dx};
   });
   return y;
 }
