@@ -26,7 +26,7 @@ Tensor MemoryBank::gather(const Tensor& idx_in) const {
     SS_CHECK(ip[i] >= 0 && ip[i] < N, "memory bank: index ", ip[i], " outside [0, ", N, ")");
   if (memory.is_cuda()) {
     NoGradGuard ng;
-    return index_select(memory, idx);  // per-row copies until the engine has a gather kernel
+    return index_select(memory, idx);
   }
   Shape os = idx.shape();
   os.push_back(D);
