@@ -7,6 +7,7 @@
 namespace ss {
 namespace {
 thread_local bool g_autocast = false;
+thread_local bool g_channels_last = false;
 }  // namespace
 
 bool Autocast::enabled() { return g_autocast; }
@@ -19,6 +20,17 @@ Tensor cast(const Tensor& x, DType dt) {
   Tensor y = x.to(dt);
   const DType src = x.dtype();
   record(y, "cast", {x}, [src](const Tensor& g) { return std::vector<Tensor>{g.to(src)}; });
+  return y;
+}
+
+bool ChannelsLast::enabled() { return g_channels_last; }
+void ChannelsLast::set_enabled(bool on) { g_channels_last = on; }
+
+Tensor to_channels_last(const Tensor& x) {
+  if (x.is_channels_last()) return x;
+  Tensor y = x.channels_last();
+  record(y, "to_channels_last", {x},
+         [](const Tensor& g) { return std::vector<Tensor>{g.contiguous()}; });
   return y;
 }
 

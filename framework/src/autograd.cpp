@@ -44,7 +44,7 @@ void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
   SS_CHECK(leaf.shape == g.shape(), "gradient for leaf ", shape_str(leaf.shape),
            " has shape ", shape_str(g.shape()));
   if (!leaf.grad) {
-    leaf.grad = g.contiguous().clone().impl_ptr();
+    leaf.grad = (g.is_contiguous() ? g.clone() : g.contiguous()).impl_ptr();
   } else {
     Tensor dst(leaf.grad);
     accumulate_into(dst, g);
@@ -111,7 +111,7 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
         if (gi.defined()) {
           auto it = grads.find(e.fn.get());
           if (it == grads.end()) {
-            grads.emplace(e.fn.get(), gi.contiguous());
+            grads.emplace(e.fn.get(), gi.dense());  // NHWC gradients stay NHWC
           } else {
             // Never accumulate in place into a tensor a backward rule may share.
             Tensor sum = it->second.clone();

@@ -103,16 +103,24 @@ void convert_dtype(const Tensor& src, Tensor& dst) {
   }
 }
 
+Tensor empty_channels_last(const Shape& s, DType dt, Device dev) {
+  SS_CHECK(s.size() == 4, "empty_channels_last: needs 4 dims, got ", shape_str(s));
+  Tensor t = Tensor::empty(s, dt, dev);
+  t.impl().strides = {s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]};
+  return t;
+}
+
 void accumulate_into(Tensor& dst, const Tensor& src) {
   SS_CHECK(dst.shape() == src.shape(), "gradient shape ", shape_str(src.shape()),
            " does not match ", shape_str(dst.shape()));
-  if (is_half(dst) || is_half(src)) {  // rare (f16 tensors used twice): add in f32, round once
-    Tensor sum = dst.to(DType::F32);
+  SS_CHECK(dst.is_dense(), "accumulate into a non-dense tensor ", dst.desc());
+  if (is_half(dst) || is_half(src)) {  // f16 tensors used twice: add in f32, round once
+    Tensor sum = dst.to(DType::F32);   // keeps dst's layout
     accumulate_into(sum, src.to(DType::F32));
-    dst.copy_(sum);
+    convert_dtype(sum, dst);
     return;
   }
-  Tensor s = src.contiguous();
+  Tensor s = src.contiguous_like(dst);
   backend(dst, "accumulate",
           [&](auto z) {
             using T = decltype(z);

@@ -41,6 +41,12 @@ void convert_dtype(const Tensor& src, Tensor& dst);  // contiguous, same shape/d
 // dst += src (same shape, contiguous) — used for gradient accumulation.
 void accumulate_into(Tensor& dst, const Tensor& src);
 
+// Uninitialised 4-D [N, C, H, W] tensor with NHWC memory order.
+Tensor empty_channels_last(const Shape& shape, DType dt, Device dev);
+inline bool strictly_channels_last(const Tensor& t) {
+  return t.is_channels_last() && !t.is_contiguous();
+}
+
 // ---- mixed precision (policy in ss/amp.h) ----
 inline bool is_half(const Tensor& t) { return t.defined() && t.dtype() == DType::F16; }
 // Differentiable casts that pass undefined tensors and tensors already of the type through.

@@ -58,16 +58,28 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, C
   SS_CHECK(a.stride >= 1 && a.dilation >= 1 && a.padding >= 0, "conv2d: bad stride/pad/dilation");
   SS_CHECK(g.P() > 0 && g.Q() > 0, "conv2d: input ", x_in.desc(), " too small for kernel ",
            w_in.desc());
-  Tensor x = x_in.contiguous(), w = w_in.contiguous();
-  Tensor y = Tensor::empty({g.N, g.K, g.P(), g.Q()}, x.dtype(), x.device());
+  // NHWC input: cuDNN runs it natively (weights as KRSC); the CPU converts to NCHW and
+  // back, so the layout flows through either way.
+  const bool nhwc = strictly_channels_last(x_in), native = nhwc && x_in.is_cuda();
+  g.channels_last = native;
+  Tensor x = native ? x_in : x_in.contiguous();
+  Tensor w = native ? w_in.channels_last() : w_in.contiguous();
+  const Shape ys{g.N, g.K, g.P(), g.Q()};
+  Tensor y = native ? empty_channels_last(ys, x.dtype(), x.device())
+                    : Tensor::empty(ys, x.dtype(), x.device());
   conv_fwd(g, x, w, y);
+  if (nhwc && !native) y = y.channels_last();
   Tensor xs = x.detach(), ws = w.detach();
-  record(y, "conv2d", {x_in, w_in}, [g, xs, ws](const Tensor& gy) {
-    Tensor dy = gy.contiguous();
-    Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+  record(y, "conv2d", {x_in, w_in}, [g, xs, ws, nhwc, native](const Tensor& gy) {
+    Tensor dy = native ? gy.channels_last() : gy.contiguous();
+    Tensor dx = native ? empty_channels_last(xs.shape(), xs.dtype(), xs.device())
+                       : Tensor::empty(xs.shape(), xs.dtype(), xs.device());
     conv_bwd_data(g, dy, ws, dx);
-    Tensor dw = Tensor::empty(ws.shape(), ws.dtype(), ws.device());
+    Tensor dw = native ? empty_channels_last(ws.shape(), ws.dtype(), ws.device())
+                       : Tensor::empty(ws.shape(), ws.dtype(), ws.device());
     conv_bwd_filter(g, xs, dy, dw);
+    if (native) dw = dw.contiguous();  // the parameter is KCRS
+    if (nhwc && !native) dx = dx.channels_last();
     return std::vector<Tensor>{dx, dw};
   });
   return bias.defined() ? add(y, bias) : y;
@@ -114,7 +126,8 @@ Tensor conv_transpose2d_impl(const Tensor& x_in, const Tensor& w_in, const Tenso
 
 // Under autocast (or with f16 inputs) all operands are cast to f16: the f32 weight's
 // gradient comes back through the cast as f32 (master weights).
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Conv2dArgs a) {
+Tensor conv2d(const Tensor& x_in, const Tensor& w, const Tensor& bias, Conv2dArgs a) {
+  const Tensor x = ChannelsLast::enabled() && x_in.dim() == 4 ? to_channels_last(x_in) : x_in;
   if (!autocast_half({&x, &w, &bias})) return conv2d_impl(x, w, bias, a);
   Tensor xh = to_f16(x), wh = to_f16(w), bh = to_f16(bias);
   if (!xh.is_cuda())

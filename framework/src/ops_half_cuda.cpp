@@ -7,17 +7,19 @@
 
 namespace ss {
 namespace {
-Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
+Tensor like(const Tensor& t) { return Tensor::empty_like(t); }
 // Gradients reaching an f16 tensor are f16 (cast's backward guarantees it); be safe anyway.
+// Pointwise ops need the gradient in the layout of the saved tensor.
+Tensor half_grad(const Tensor& g, const Tensor& like) { return g.to(DType::F16).contiguous_like(like); }
 Tensor half_grad(const Tensor& g) { return g.to(DType::F16).contiguous(); }
 }  // namespace
 
 Tensor relu_f16_cuda(const Tensor& x_in) {
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_CUDA(cuda::relu_fwd_f16(x.raw(), y.raw(), x.numel()));
   Tensor xs = x.detach();
   record(y, "relu(f16)", {x_in}, [xs](const Tensor& g_in) {
-    Tensor g = half_grad(g_in), dx = like(xs);
+    Tensor g = half_grad(g_in, xs), dx = like(xs);
     SS_CUDA(cuda::relu_bwd_f16(xs.raw(), g.raw(), dx.raw(), xs.numel()));
     return std::vector<Tensor>{dx};
   });
@@ -25,11 +27,11 @@ Tensor relu_f16_cuda(const Tensor& x_in) {
 }
 
 Tensor celu_f16_cuda(const Tensor& x_in, double alpha) {
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_CUDA(cuda::celu_fwd_f16(x.raw(), y.raw(), x.numel(), float(alpha)));
   Tensor xs = x.detach();
   record(y, "celu(f16)", {x_in}, [xs, alpha](const Tensor& g_in) {
-    Tensor g = half_grad(g_in), dx = like(xs);
+    Tensor g = half_grad(g_in, xs), dx = like(xs);
     SS_CUDA(cuda::celu_bwd_f16(xs.raw(), g.raw(), dx.raw(), xs.numel(), float(alpha)));
     return std::vector<Tensor>{dx};
   });
@@ -37,10 +39,10 @@ Tensor celu_f16_cuda(const Tensor& x_in, double alpha) {
 }
 
 Tensor scale_f16_cuda(const Tensor& x_in, double s) {
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_CUDA(cuda::scale_f16(x.raw(), float(s), y.raw(), x.numel()));
   record(y, "scale(f16)", {x_in}, [s](const Tensor& g_in) {
-    Tensor g = half_grad(g_in), dx = like(g);
+    Tensor g = g_in.to(DType::F16).dense(), dx = like(g);
     SS_CUDA(cuda::scale_f16(g.raw(), float(s), dx.raw(), g.numel()));
     return std::vector<Tensor>{dx};
   });
@@ -49,8 +51,9 @@ Tensor scale_f16_cuda(const Tensor& x_in, double s) {
 
 // Same shape, or a [C] bias over [N, C, ...].
 Tensor add_f16_cuda(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in.contiguous(), b = b_in.contiguous();
-  if (b.dim() == 1 && a.dim() >= 2 && a.size(1) == b.size(0) && a.shape() != b.shape()) {
+  if (b_in.dim() == 1 && a_in.dim() >= 2 && a_in.size(1) == b_in.size(0) &&
+      a_in.shape() != b_in.shape()) {
+    Tensor a = a_in.contiguous(), b = b_in.contiguous();
     const int64_t N = a.size(0), C = a.size(1), inner = a.numel() / std::max<int64_t>(N * C, 1);
     Tensor y = a.clone();
     SS_CUDA(cuda::bias_add_f16(y.raw(), b.raw(), N, int(C), inner));
@@ -62,7 +65,8 @@ Tensor add_f16_cuda(const Tensor& a_in, const Tensor& b_in) {
     });
     return y;
   }
-  SS_CHECK(a.shape() == b.shape(), "add: shapes differ: ", a.desc(), " + ", b.desc());
+  SS_CHECK(a_in.shape() == b_in.shape(), "add: shapes differ: ", a_in.desc(), " + ", b_in.desc());
+  Tensor a = a_in.dense(), b = b_in.contiguous_like(a);
   Tensor y = like(a);
   SS_CUDA(cuda::add_f16(a.raw(), b.raw(), y.raw(), a.numel()));
   record(y, "add(f16)", {a_in, b_in}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });

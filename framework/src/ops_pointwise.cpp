@@ -8,7 +8,8 @@
 namespace ss {
 namespace {
 
-Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
+// Pointwise ops keep a dense input's layout (NCHW or NHWC): they never look at indices.
+Tensor like(const Tensor& t) { return Tensor::empty_like(t); }
 
 // y = f(x) for unary kernels with signature (const T* x, T* y, n, extra...).
 #define SS_UNARY(opname, cpu_call, cuda_call)                                            \
@@ -27,12 +28,12 @@ Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.devi
 Tensor relu(const Tensor& x_in) {
   if (is_half(x_in) && x_in.is_cuda()) return relu_f16_cuda(x_in);
   if (is_half(x_in)) return via_f32([&] { return relu(to_f32(x_in)); });
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_UNARY("relu", cpu::relu_fwd<T>(x.data<T>(), y.data<T>(), n),
            cuda::relu_fwd(x.data<float>(), y.data<float>(), n))(x, y);
   Tensor xs = x.detach();
   record(y, "relu", {x_in}, [xs](const Tensor& g_in) {
-    Tensor g = g_in.contiguous(), dx = like(xs);
+    Tensor g = g_in.contiguous_like(xs), dx = like(xs);
     const int64_t n = xs.numel();
     backend(xs, "relu backward",
             [&](auto z) {
@@ -49,12 +50,12 @@ Tensor celu(const Tensor& x_in, double alpha) {
   if (is_half(x_in) && x_in.is_cuda()) return celu_f16_cuda(x_in, alpha);
   if (is_half(x_in)) return via_f32([&] { return celu(to_f32(x_in), alpha); });
   SS_CHECK(alpha > 0, "celu: alpha must be positive, got ", alpha);
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_UNARY("celu", cpu::celu_fwd<T>(x.data<T>(), y.data<T>(), n, T(alpha)),
            cuda::celu_fwd(x.data<float>(), y.data<float>(), n, float(alpha)))(x, y);
   Tensor xs = x.detach();
   record(y, "celu", {x_in}, [xs, alpha](const Tensor& g_in) {
-    Tensor g = g_in.contiguous(), dx = like(xs);
+    Tensor g = g_in.contiguous_like(xs), dx = like(xs);
     const int64_t n = xs.numel();
     backend(xs, "celu backward",
             [&](auto z) {
@@ -72,12 +73,12 @@ Tensor celu(const Tensor& x_in, double alpha) {
 
 Tensor tanh(const Tensor& x_in) {
   if (is_half(x_in)) return tanh(to_f32(x_in));
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_UNARY("tanh", cpu::tanh_fwd<T>(x.data<T>(), y.data<T>(), n),
            cuda::tanh_fwd(x.data<float>(), y.data<float>(), n))(x, y);
   Tensor ys = y.detach();
   record(y, "tanh", {x_in}, [ys](const Tensor& g_in) {
-    Tensor g = g_in.contiguous(), dx = like(ys);
+    Tensor g = g_in.contiguous_like(ys), dx = like(ys);
     const int64_t n = ys.numel();
     backend(ys, "tanh backward",
             [&](auto z) {
@@ -92,7 +93,7 @@ Tensor tanh(const Tensor& x_in) {
 
 Tensor exp(const Tensor& x_in) {
   if (is_half(x_in)) return exp(to_f32(x_in));
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_UNARY("exp", cpu::exp_fwd<T>(x.data<T>(), y.data<T>(), n),
            cuda::exp_fwd(x.data<float>(), y.data<float>(), n))(x, y);
   Tensor ys = y.detach();
@@ -103,12 +104,12 @@ Tensor exp(const Tensor& x_in) {
 Tensor softclip(const Tensor& x_in, double c) {
   if (is_half(x_in)) return softclip(to_f32(x_in), c);
   SS_CHECK(c > 0, "softclip: c must be positive, got ", c);
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   SS_UNARY("softclip", cpu::softclip_fwd<T>(x.data<T>(), y.data<T>(), n, T(c)),
            cuda::softclip_fwd(x.data<float>(), y.data<float>(), n, float(c)))(x, y);
   Tensor xs = x.detach();
   record(y, "softclip", {x_in}, [xs, c](const Tensor& g_in) {
-    Tensor g = g_in.contiguous(), dx = like(xs);
+    Tensor g = g_in.contiguous_like(xs), dx = like(xs);
     const int64_t n = xs.numel();
     backend(xs, "softclip backward",
             [&](auto z) {
@@ -191,7 +192,7 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
   check_same("add", {&a_in, &b_in});
   if (is_channel_bias(a_in, b_in)) return add_channel_bias(a_in, b_in);
   SS_CHECK(a_in.shape() == b_in.shape(), "add: shapes differ: ", a_in.desc(), " + ", b_in.desc());
-  Tensor a = a_in.contiguous(), b = b_in.contiguous();
+  Tensor a = a_in.dense(), b = b_in.contiguous_like(a);
   Tensor y = binary_kernel(Bin::Add, a, b);
   record(y, "add", {a_in, b_in}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
   return y;
@@ -201,7 +202,7 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
   if (is_half(a_in) || is_half(b_in)) return binary_half(sub, a_in, b_in);
   check_same("sub", {&a_in, &b_in});
   SS_CHECK(a_in.shape() == b_in.shape(), "sub: shapes differ: ", a_in.desc(), " - ", b_in.desc());
-  Tensor a = a_in.contiguous(), b = b_in.contiguous();
+  Tensor a = a_in.dense(), b = b_in.contiguous_like(a);
   Tensor y = binary_kernel(Bin::Sub, a, b);
   record(y, "sub", {a_in, b_in},
          [](const Tensor& g) { return std::vector<Tensor>{g, scale(g, -1.0)}; });
@@ -212,12 +213,12 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
   if (is_half(a_in) || is_half(b_in)) return binary_half(mul, a_in, b_in);
   check_same("mul", {&a_in, &b_in});
   SS_CHECK(a_in.shape() == b_in.shape(), "mul: shapes differ: ", a_in.desc(), " * ", b_in.desc());
-  Tensor a = a_in.contiguous(), b = b_in.contiguous();
+  Tensor a = a_in.dense(), b = b_in.contiguous_like(a);
   Tensor y = binary_kernel(Bin::Mul, a, b);
   const bool need_a = a_in.requires_grad(), need_b = b_in.requires_grad();
   Tensor as = need_b ? a.detach() : Tensor(), bs = need_a ? b.detach() : Tensor();
   record(y, "mul", {a_in, b_in}, [as, bs](const Tensor& g_in) {
-    Tensor g = g_in.contiguous();
+    Tensor g = g_in.contiguous_like(as.defined() ? as : bs);
     return std::vector<Tensor>{bs.defined() ? binary_kernel(Bin::Mul, g, bs) : Tensor(),
                                as.defined() ? binary_kernel(Bin::Mul, g, as) : Tensor()};
   });
@@ -227,7 +228,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 Tensor scale(const Tensor& x_in, double s) {
   if (is_half(x_in) && x_in.is_cuda()) return scale_f16_cuda(x_in, s);
   if (is_half(x_in)) return via_f32([&] { return scale(to_f32(x_in), s); });
-  Tensor x = x_in.contiguous(), y = like(x);
+  Tensor x = x_in.dense(), y = like(x);
   const int64_t n = x.numel();
   backend(x, "scale",
           [&](auto z) {

@@ -44,6 +44,15 @@ Tensor max_pool2d(const Tensor& x_in) {
 }
 
 Tensor global_avg_pool(const Tensor& x_in) {
+  if (x_in.dim() == 4 && x_in.is_channels_last() && !x_in.is_contiguous()) {
+    // NHWC: a mean over the middle axis of the [N, H*W, C] view (no transpose).
+    const int64_t N = x_in.size(0), C = x_in.size(1), HW = x_in.size(2) * x_in.size(3);
+    auto nhwc_mean = [&](const Tensor& x) {
+      return mean(reshape(permute(x, {0, 2, 3, 1}), {N, HW, C}), 1);
+    };
+    if (is_half(x_in)) return via_f32([&] { return nhwc_mean(to_f32(x_in)); });
+    return nhwc_mean(x_in);
+  }
   if (is_half(x_in) && x_in.is_cuda()) return global_avg_pool_f16_cuda(x_in);
   if (is_half(x_in)) return via_f32([&] { return global_avg_pool(to_f32(x_in)); });
   check_dim("global_avg_pool", x_in, 4, "input");
@@ -81,8 +90,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
   SS_CHECK(x_in.dim() == 2 || x_in.dim() == 4, "batch_norm: input must be [N,C] or [N,C,H,W], got ",
            x_in.desc());
   check_same("batch_norm", {&x_in, &gamma, &beta, &rmean, &rvar});
-  const int N = int(x_in.size(0)), C = int(x_in.size(1));
-  const int HW = x_in.dim() == 4 ? int(x_in.size(2) * x_in.size(3)) : 1;
+  const int C = int(x_in.size(1));
+  int N = int(x_in.size(0)), HW = x_in.dim() == 4 ? int(x_in.size(2) * x_in.size(3)) : 1;
   SS_CHECK(gamma.numel() == C && beta.numel() == C, "batch_norm: weight/bias ", gamma.desc(),
            " for ", C, " channels");
   SS_CHECK(training || (rmean.defined() && rvar.defined()),
@@ -90,8 +99,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
   if (training)
     SS_CHECK(int64_t(N) * HW > 1, "batch_norm: training needs more than one value per channel, got ",
              x_in.desc());
-  Tensor x = x_in.contiguous();
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor x = x_in.dense();
+  if (!x.is_contiguous()) {  // NHWC is [N*H*W, C]: the same kernels with HW = 1
+    N *= HW;
+    HW = 1;
+  }
+  Tensor y = Tensor::empty_like(x);
   Tensor smean = Tensor::empty({C}, x.dtype(), x.device());
   Tensor sinv = Tensor::empty({C}, x.dtype(), x.device());
   backend(x, "batch_norm",
@@ -129,8 +142,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
   Tensor xs = x.detach(), gs = gamma.detach();
   record(y, "batch_norm", {x_in, gamma, beta},
          [xs, gs, smean, sinv, training, N, C, HW](const Tensor& g_in) {
-           Tensor g = g_in.contiguous();
-           Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+           Tensor g = g_in.contiguous_like(xs);
+           Tensor dx = Tensor::empty_like(xs);
            Tensor dg = Tensor::empty({C}, xs.dtype(), xs.device());
            Tensor db = Tensor::empty({C}, xs.dtype(), xs.device());
            backend(xs, "batch_norm backward",

@@ -167,6 +167,48 @@ double Tensor::item() const {
   return to_vector<double>()[0];
 }
 
+namespace {
+Shape channels_last_strides(const Shape& s) {
+  return {s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]};
+}
+}  // namespace
+
+bool Tensor::is_channels_last() const {
+  if (dim() != 4) return false;
+  const Shape want = channels_last_strides(shape());
+  for (int i = 0; i < 4; ++i)
+    if (shape()[i] != 1 && strides()[i] != want[i]) return false;
+  return true;
+}
+
+Tensor Tensor::empty_like(const Tensor& t) {
+  Tensor out = empty(t.shape(), t.dtype(), t.device());
+  if (strictly_channels_last(t)) out.impl().strides = channels_last_strides(t.shape());
+  return out;
+}
+
+Tensor Tensor::channels_last() const {
+  SS_CHECK(dim() == 4, "channels_last: needs a 4-D tensor, got ", desc());
+  if (is_channels_last()) return *this;
+  Tensor out = empty(shape(), dtype(), device());
+  out.impl().strides = channels_last_strides(shape());
+  StridedCopy d;
+  d.ndim = 4;
+  for (int i = 0; i < 4; ++i) {
+    d.shape[i] = shape()[i];
+    d.src_stride[i] = strides()[i];
+    d.dst_stride[i] = out.strides()[i];
+  }
+  strided_copy(d, *this, out);
+  return out;
+}
+
+Tensor Tensor::dense() const { return is_dense() ? *this : contiguous(); }
+
+Tensor Tensor::contiguous_like(const Tensor& like) const {
+  return strictly_channels_last(like) ? channels_last() : contiguous();
+}
+
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
   Tensor out = empty(shape(), dtype(), device());
@@ -183,6 +225,13 @@ Tensor Tensor::contiguous() const {
 }
 
 Tensor Tensor::clone() const {
+  if (strictly_channels_last(*this)) {  // keep NHWC: a flat copy of the same layout
+    Tensor out = empty_like(*this);
+    Tensor flat_src = make_view(*this, {numel()}, {1}, impl().offset);
+    Tensor flat_dst = make_view(out, {numel()}, {1}, 0);
+    flat_dst.copy_(flat_src);
+    return out;
+  }
   Tensor src = contiguous();
   Tensor out = empty(shape(), dtype(), device());
   out.copy_(src);
@@ -204,8 +253,9 @@ Tensor Tensor::to(Device dev) const {
 
 Tensor Tensor::to(DType dt) const {
   if (dtype() == dt) return *this;
-  Tensor src = contiguous();
+  Tensor src = dense();  // an NHWC tensor converts element by element, keeping its layout
   Tensor out = empty(shape(), dt, device());
+  out.impl().strides = src.strides();
   convert_dtype(src, out);
   return out;
 }

@@ -27,6 +27,32 @@ class Autocast {
   static void set_enabled(bool on);
 };
 
+// Channels-last (NHWC) activations within a scope: conv2d converts its 4-D input to NHWC
+// (the layout cuDNN's tensor-core kernels run natively; on the CPU the convolution converts
+// to NCHW and back, so the mode is only for tests there) and batch_norm, relu, celu, add,
+// scale and global_avg_pool keep the layout; every other op sees a contiguous copy.
+class ChannelsLast {
+ public:
+  static bool enabled();
+  static void set_enabled(bool on);
+};
+
+class ChannelsLastGuard {
+ public:
+  explicit ChannelsLastGuard(bool enabled = true) : prev_(ChannelsLast::enabled()) {
+    ChannelsLast::set_enabled(prev_ || enabled);
+  }
+  ~ChannelsLastGuard() { ChannelsLast::set_enabled(prev_); }
+  ChannelsLastGuard(const ChannelsLastGuard&) = delete;
+  ChannelsLastGuard& operator=(const ChannelsLastGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// Differentiable NHWC conversion of a 4-D tensor (the gradient returns in x's layout).
+Tensor to_channels_last(const Tensor& x);
+
 // Enables autocast for the current thread within a scope (a no-op when enabled=false).
 class AutocastGuard {
  public:

@@ -79,6 +79,10 @@ class Tensor {
   Device device() const { return impl().storage->device(); }
   bool is_cuda() const { return device().is_cuda(); }
   bool is_contiguous() const;
+  // 4-D with NHWC memory order (strides [H*W*C, 1, W*C, C]); the GPU's fast layout for
+  // convolutions. Shape stays [N, C, H, W] (PyTorch's channels_last).
+  bool is_channels_last() const;
+  bool is_dense() const { return is_contiguous() || is_channels_last(); }
   size_t nbytes() const { return size_t(numel()) * dtype_size(dtype()); }
   std::string desc() const;  // "f32[2, 3] on cpu" for error messages
 
@@ -90,6 +94,12 @@ class Tensor {
 
   // ---- copies and conversions (not differentiable unless noted in ops.h) ----
   Tensor contiguous() const;
+  Tensor channels_last() const;  // NHWC copy of a 4-D tensor (itself when it already is)
+  Tensor dense() const;          // itself when dense (NCHW or NHWC), else contiguous()
+  // The layout of `like` (NHWC if like is strictly channels-last, else contiguous).
+  Tensor contiguous_like(const Tensor& like) const;
+  // Same shape/dtype/device, and NHWC strides when t is strictly channels-last.
+  static Tensor empty_like(const Tensor& t);
   Tensor clone() const;
   Tensor to(Device dev) const;
   Tensor to(DType dt) const;

@@ -10,6 +10,9 @@ struct ConvGeom {
   int N = 0, C = 0, H = 0, W = 0;  // input
   int K = 0, R = 0, S = 0;         // output channels, kernel height/width
   int stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1;
+  // CUDA only: x, y and dy are NHWC in memory and w is KRSC (cuDNN's tensor-core layout).
+  // The CPU kernels take NCHW/KCRS only.
+  bool channels_last = false;
   int P() const { return (H + 2 * pad_h - dil_h * (R - 1) - 1) / stride_h + 1; }
   int Q() const { return (W + 2 * pad_w - dil_w * (S - 1) - 1) / stride_w + 1; }
   // Multiply-adds of one forward pass.
