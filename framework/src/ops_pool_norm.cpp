@@ -9,10 +9,48 @@
 #include "ss/ops.h"
 
 namespace ss {
+namespace {
+// NHWC input (x strictly channels-last, f32/f64 on the CPU, f32/f16 on CUDA).
+Tensor max_pool2d_nhwc(const Tensor& x) {
+  const int N = int(x.size(0)), C = int(x.size(1)), H = int(x.size(2)), W = int(x.size(3));
+  SS_CHECK(H >= 2 && W >= 2, "max_pool2d: input ", x.desc(), " smaller than the 2x2 window");
+  Tensor y = empty_channels_last({N, C, H / 2, W / 2}, x.dtype(), x.device());
+  auto run = [N, C, H, W](const Tensor& x, const Tensor* dy, Tensor& out) {
+    if (is_half(x))
+      return SS_CUDA(dy ? cuda::maxpool2_nhwc_bwd_f16(x.raw(), dy->raw(), N, H, W, C, out.raw())
+                        : cuda::maxpool2_nhwc_fwd_f16(x.raw(), N, H, W, C, out.raw()));
+    backend(x, "max_pool2d",
+            [&](auto z) {
+              using T = decltype(z);
+              if (dy)
+                cpu::maxpool2_nhwc_bwd<T>(x.data<T>(), dy->data<T>(), N, H, W, C, out.data<T>());
+              else
+                cpu::maxpool2_nhwc_fwd<T>(x.data<T>(), N, H, W, C, out.data<T>());
+            },
+            [&] {
+              SS_CUDA(if (dy) cuda::maxpool2_nhwc_bwd(x.data<float>(), dy->data<float>(), N, H,
+                                                      W, C, out.data<float>());
+                      else cuda::maxpool2_nhwc_fwd(x.data<float>(), N, H, W, C,
+                                                   out.data<float>()));
+            });
+  };
+  run(x, nullptr, y);
+  Tensor xs = x.detach();
+  record(y, "max_pool2d(nhwc)", {x}, [xs, run](const Tensor& g_in) {
+    Tensor g = g_in.to(xs.dtype()).channels_last();
+    Tensor dx = Tensor::empty_like(xs);
+    run(xs, &g, dx);
+    return std::vector<Tensor>{dx};
+  });
+  return y;
+}
+}  // namespace
 
 Tensor max_pool2d(const Tensor& x_in) {
+  if (is_half(x_in) && !x_in.is_cuda())
+    return via_f32([&] { return max_pool2d(to_f32(x_in)); });
+  if (strictly_channels_last(x_in)) return max_pool2d_nhwc(x_in);
   if (is_half(x_in) && x_in.is_cuda()) return max_pool2d_f16_cuda(x_in);
-  if (is_half(x_in)) return via_f32([&] { return max_pool2d(to_f32(x_in)); });
   check_dim("max_pool2d", x_in, 4, "input");
   Tensor x = x_in.contiguous();
   const int64_t NC = x.size(0) * x.size(1);
