@@ -6,6 +6,12 @@
 #include "ss/kernels/error.h"
 #include "ss/kernels/runtime.h"
 
+#ifdef SS_WITH_CUDA
+namespace ss::cuda {
+void set_release_cached_hook(void (*fn)());  // kernels/cuda/context.h (needs CUDA headers)
+}
+#endif
+
 namespace ss {
 namespace {
 // Round so that slightly different sizes share blocks: 512 B granularity below 1 MiB,
@@ -82,6 +88,9 @@ void CachingAllocator::release(void* p) {
 
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(mu_);
+  // Cached CUDA blocks may still be read or written by queued kernels (release() is
+  // stream-ordered, not complete); cudaFree only "may" synchronise, so wait explicitly.
+  if (type_ == DeviceType::CUDA && !free_.empty()) cuda::synchronize();
   for (auto& [sz, p] : free_) system_free(p);
   free_.clear();
   cached_ = 0;
@@ -103,7 +112,15 @@ void CachingAllocator::reset_peak() {
 CachingAllocator& CachingAllocator::for_device(Device d) {
   // Leaked on purpose: tensors in static objects may be freed after main returns.
   static auto* cpu = new CachingAllocator(DeviceType::CPU);
-  static auto* gpu = new CachingAllocator(DeviceType::CUDA);
+  static auto* gpu = [] {
+    auto* a = new CachingAllocator(DeviceType::CUDA);
+#ifdef SS_WITH_CUDA
+    // The kernels' scratch workspace (cuDNN algorithms may want GiBs) is allocated outside
+    // this cache: when it cannot grow, it first asks us to release our cached blocks.
+    cuda::set_release_cached_hook([] { for_device(Device::cuda()).empty_cache(); });
+#endif
+    return a;
+  }();
   return d.is_cuda() ? *gpu : *cpu;
 }
 

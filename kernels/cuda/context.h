@@ -23,8 +23,11 @@ cublasHandle_t cublas();
 cudnnHandle_t cudnn();
 
 // Scratch device memory valid until the next workspace() call. Stream order makes reuse
-// across ops safe; growing frees the old block with cudaFree, which waits for the device.
+// across ops safe; growing waits for the stream, then frees the old block (cudaFree).
 void* workspace(size_t bytes);
+// fn (or nullptr) is called when growing the workspace runs out of memory, to release
+// memory cached elsewhere (the framework's caching allocator) before one retry.
+void set_release_cached_hook(void (*fn)());
 
 size_t mem_used_current();  // bytes held through malloc_device (workspace included)
 void reset_mem_peak();      // peak := current

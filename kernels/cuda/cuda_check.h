@@ -24,7 +24,9 @@ inline const char* cublas_status_name(cublasStatus_t s) { return cublasGetStatus
                                      int line) {
   // cuDNN 9 keeps a per-thread detail message that is often more useful than the status.
   char detail[512] = {0};
+#if CUDNN_MAJOR >= 9
   cudnnGetLastErrorString(detail, sizeof(detail));
+#endif
   ::ss::detail::fail(file, line, call, "cuDNN error ", cudnnGetErrorString(s), " in ", call,
                      detail[0] ? " — " : "", detail);
 }

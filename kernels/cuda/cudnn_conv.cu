@@ -65,12 +65,12 @@ struct Plan {
   Choice<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
 };
 
-using Key = std::array<int, 16>;
+using Key = std::array<int, 17>;
 
 Key key_of(const ConvGeom& g, Storage st, bool tf32, bool det) {
   return {g.N,     g.C,     g.H,       g.W,      g.K,     g.R,          g.S,
           g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w, int(st),
-          int(tf32), int(det)};
+          int(tf32), int(det), int(g.channels_last)};
 }
 
 std::string geom_str(const ConvGeom& g) {
@@ -85,6 +85,14 @@ std::string geom_str(const ConvGeom& g) {
 // sm_80+), which is what lets conv results match the CPU reference.
 cudnnMathType_t base_math(bool tf32) { return tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH; }
 
+// The math type the algorithm queries run under. The three passes share one descriptor and
+// each sets its chosen algorithm's math type before it runs, so every query resets this
+// first: otherwise a backward query would inherit the forward pass's choice (e.g. FMA),
+// and cuDNN's heuristics only offer algorithms of the descriptor's math type.
+cudnnMathType_t query_math(const Plan& p) {
+  return p.storage == Storage::F16 ? CUDNN_TENSOR_OP_MATH : base_math(p.tf32);
+}
+
 // f16 storage always accumulates in f32 (compute type FLOAT) on tensor cores.
 std::unique_ptr<Plan> make_plan(const ConvGeom& g, Storage st, bool tf32, bool det) {
   auto p = std::make_unique<Plan>();
@@ -92,8 +100,9 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g, Storage st, bool tf32, bool d
   p->tf32 = tf32;
   p->det = det;
   const cudnnDataType_t dt = data_type(st);
-  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, CUDNN_TENSOR_NCHW, dt, g.N, g.C, g.H, g.W));
-  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, dt, CUDNN_TENSOR_NCHW, g.K, g.C, g.R, g.S));
+  const cudnnTensorFormat_t fmt = g.channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, fmt, dt, g.N, g.C, g.H, g.W));
+  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w.d, dt, fmt, g.K, g.C, g.R, g.S));
   CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv.d, g.pad_h, g.pad_w, g.stride_h,
                                               g.stride_w, g.dil_h, g.dil_w,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
@@ -104,7 +113,7 @@ std::unique_ptr<Plan> make_plan(const ConvGeom& g, Storage st, bool tf32, bool d
   SS_CHECK(n == g.N && k == g.K && h == g.P() && w == g.Q(), "cuDNN output shape [", n, ",", k,
            ",", h, ",", w, "] disagrees with ConvGeom [", g.N, ",", g.K, ",", g.P(), ",", g.Q(),
            "] for ", geom_str(g));
-  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, CUDNN_TENSOR_NCHW, dt, g.N, g.K, g.P(), g.Q()));
+  CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y.d, fmt, dt, g.N, g.K, g.P(), g.Q()));
   return p;
 }
 
@@ -174,6 +183,7 @@ void ensure_fwd(Plan& p, const ConvGeom& g) {
   if (p.fwd.ready) return;
   cudnnHandle_t h = cudnn();
   int max_n = 0, n = 0;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
   CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_n));
   std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
@@ -191,6 +201,7 @@ void ensure_bwd_data(Plan& p, const ConvGeom& g) {
   if (p.bwd_data.ready) return;
   cudnnHandle_t h = cudnn();
   int max_n = 0, n = 0;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
   CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_n));
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d, max_n,
@@ -208,6 +219,7 @@ void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
   if (p.bwd_filter.ready) return;
   cudnnHandle_t h = cudnn();
   int max_n = 0, n = 0;
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
   CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max_n));
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,

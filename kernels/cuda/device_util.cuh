@@ -78,8 +78,11 @@ __global__ void reduce_partials_kernel(F f, int64_t n, double* partials) {
   }
 }
 
+// Launched with 1024 threads: the bound keeps the compiler under 64 registers per thread,
+// without which the launch could fail with "too many resources requested".
 template <int NA>
-__global__ void reduce_final_kernel(const double* partials, int G, float* out) {
+__global__ void __launch_bounds__(1024) reduce_final_kernel(const double* partials, int G,
+                                                            float* out) {
   double v[NA];
 #pragma unroll
   for (int a = 0; a < NA; ++a) {

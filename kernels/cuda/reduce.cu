@@ -40,6 +40,16 @@ __global__ void sum_rows_kernel(const float* __restrict__ x, int64_t outer, int6
   }
 }
 
+// Row r of an [outer, len] matrix as "channel" r of channel_reduce's [1, outer, len] view.
+struct RowLoad {
+  const float* x;
+  __device__ void operator()(int c, int64_t k, double* acc) const { acc[0] += x[k]; }
+};
+struct RowFinal {
+  float* y;
+  __device__ void operator()(int c, const double* tot) const { y[c] = float(tot[0]); }
+};
+
 struct Broadcast {
   const float* dy;
   float* dx;
@@ -62,6 +72,16 @@ void sum_axis(const float* x, int64_t outer, int64_t len, int64_t inner, float* 
   if (outputs <= 0) return;
   if (len <= 0) return memset_zero(y, size_t(outputs) * sizeof(float));
   cudaStream_t s = stream();
+  // Few long rows (sum()/mean() of a whole tensor is one row): one block per output would
+  // leave the GPU idle, so split every row into slices (a fixed split, a function of the
+  // sizes only: still deterministic) and combine the slices in order.
+  if (inner == 1 && outputs < 1024 && len >= 2 * 4096) {
+    const dev::ChannelSplit sp = dev::channel_split(1, int(outputs), len);
+    if (sp.S > 1) {
+      auto* part = static_cast<double*>(workspace(sizeof(double) * size_t(outputs) * sp.S));
+      return dev::channel_reduce<1>(sp, RowLoad{x}, RowFinal{y}, part);
+    }
+  }
   // Enough outputs to fill the GPU with one thread each, and each walk is short or
   // coalesced: column kernel. Otherwise split every output's walk over a block.
   const bool columns = inner > 1 && (outputs >= 4096 || len < 256);

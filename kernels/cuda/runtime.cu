@@ -1,5 +1,6 @@
 // Device discovery, memory, copies and the per-process stream/handles (runtime.h and
 // context.h).
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -64,6 +65,11 @@ Context& ctx() {
   static Context* c = new Context;
   return *c;
 }
+
+// Set by the framework's CUDA caching allocator (framework/src/allocator.cpp): returns its
+// cached, unused blocks to the driver, so workspace() can retry an allocation that failed
+// only because that cache holds the memory.
+std::atomic<void (*)()> g_release_cached{nullptr};
 
 double mib(size_t b) { return double(b) / (1024.0 * 1024.0); }
 
@@ -205,17 +211,30 @@ void reset_mem_peak() {
   c.peak = c.used;
 }
 
+void set_release_cached_hook(void (*fn)()) { g_release_cached.store(fn); }
+
 void* workspace(size_t bytes) {
   Context& c = ctx();
   std::lock_guard<std::mutex> lock(c.mu);
   if (bytes > c.ws_bytes) {
-    if (c.ws) free_device(c.ws);  // cudaFree waits for kernels still using the old block
+    // Kernels queued earlier may still use the old block; cudaFree only "may" synchronise.
+    if (c.ws) {
+      CUDA_CHECK(cudaStreamSynchronize(stream()));
+      free_device(c.ws);
+    }
     c.ws = nullptr;
     c.ws_bytes = 0;
     // Round up to whole MiB so a slowly growing demand does not reallocate every call.
     const size_t mb = size_t(1) << 20;
     const size_t want = (bytes + mb - 1) / mb * mb;
-    c.ws = malloc_device(want);
+    try {
+      c.ws = malloc_device(want);
+    } catch (const Error&) {
+      void (*release)() = g_release_cached.load();
+      if (!release) throw;
+      release();  // the tensor cache may hold the memory: hand it back and retry once
+      c.ws = malloc_device(want);
+    }
     c.ws_bytes = want;
   }
   return c.ws;
