@@ -114,6 +114,8 @@ void reduce_to(F f, int64_t n, float* out) {
 // partials[(a*C + c)*S + s]. F: `__device__ void operator()(int c, int64_t idx, double* acc)`
 // with idx the flat tensor index.
 
+constexpr int kRowTile = 32, kRowLanes = 8;  // rows_partials_kernel block: 32 x 8 threads
+
 struct ChannelSplit {
   int64_t N = 0, inner = 0, M = 0;  // M = N*inner elements per channel
   int C = 0, S = 1;                 // S slices per channel
@@ -126,12 +128,47 @@ inline ChannelSplit channel_split(int64_t N, int C, int64_t inner) {
   sp.C = C;
   sp.inner = inner;
   sp.M = N * inner;
+  if (inner == 1) {  // [rows, C] (NHWC, Linear): blocks of kRowTile channels x chunk rows
+    const int64_t tiles = (C + kRowTile - 1) / kRowTile;
+    const int64_t by_size = (sp.M + 255) / 256;
+    const int64_t by_grid = std::max<int64_t>(1, 2048 / std::max<int64_t>(tiles, 1));
+    sp.S = int(std::max<int64_t>(1, std::min(by_size, by_grid)));
+    sp.chunk = (sp.M + sp.S - 1) / sp.S;
+    return sp;
+  }
   // Aim for ~2k blocks in total and >= 4k elements per block.
   const int64_t by_size = (sp.M + 4095) / 4096;
   const int64_t by_grid = std::max<int64_t>(1, 2048 / std::max(C, 1));
   sp.S = int(std::max<int64_t>(1, std::min(by_size, by_grid)));
   sp.chunk = (sp.M + sp.S - 1) / sp.S;
   return sp;
+}
+
+// inner == 1: a channel's values are C apart, so one-channel-per-block reads would touch a
+// sector per element. Here a warp spans kRowTile adjacent channels of one row (coalesced)
+// and kRowLanes warps take interleaved rows; the lanes are then summed in a fixed order.
+template <int NA, class F>
+__global__ void rows_partials_kernel(F f, ChannelSplit sp, double* partials) {
+  const int c = blockIdx.x * kRowTile + threadIdx.x, s = blockIdx.y;
+  const int64_t begin = int64_t(s) * sp.chunk;
+  const int64_t end = std::min(sp.M, begin + sp.chunk);
+  double v[NA];
+#pragma unroll
+  for (int a = 0; a < NA; ++a) v[a] = 0.0;
+  if (c < sp.C)
+    for (int64_t r = begin + threadIdx.y; r < end; r += kRowLanes) f(c, r * sp.C + c, v);
+  __shared__ double sh[NA][kRowLanes][kRowTile];
+#pragma unroll
+  for (int a = 0; a < NA; ++a) sh[a][threadIdx.y][threadIdx.x] = v[a];
+  __syncthreads();
+  if (threadIdx.y == 0 && c < sp.C) {
+#pragma unroll
+    for (int a = 0; a < NA; ++a) {
+      double t = 0.0;
+      for (int l = 0; l < kRowLanes; ++l) t += sh[a][l][threadIdx.x];
+      partials[(int64_t(a) * sp.C + c) * sp.S + s] = t;
+    }
+  }
 }
 
 template <int NA, class F>
@@ -185,8 +222,14 @@ template <int NA, class F, class G>
 void channel_reduce(const ChannelSplit& sp, F f, G g, double* partials) {
   if (sp.C == 0) return;
   cudaStream_t s = stream();
-  channel_partials_kernel<NA><<<dim3(unsigned(sp.C), unsigned(sp.S)), kThreads, 0, s>>>(f, sp,
-                                                                                      partials);
+  if (sp.inner == 1) {
+    const unsigned tiles = unsigned((sp.C + kRowTile - 1) / kRowTile);
+    rows_partials_kernel<NA><<<dim3(tiles, unsigned(sp.S)), dim3(kRowTile, kRowLanes), 0, s>>>(
+        f, sp, partials);
+  } else {
+    channel_partials_kernel<NA><<<dim3(unsigned(sp.C), unsigned(sp.S)), kThreads, 0, s>>>(
+        f, sp, partials);
+  }
   CUDA_CHECK_LAUNCH();
   channel_finalize_kernel<NA><<<grid_for(sp.C), kThreads, 0, s>>>(g, partials, sp.C, sp.S);
   CUDA_CHECK_LAUNCH();
