@@ -1,31 +1,49 @@
 #!/usr/bin/env bash
-# One-shot GPU check: build the CUDA backend, run the parity test, the full ctest suite,
-# compute-sanitizer (if present), bench_ops on CUDA and CPU, and PyTorch's numbers on CUDA.
+# One-shot GPU check for a short GPU lease: build the CUDA backend, then, most important
+# first: the training-step numbers of the GPU performance issue (ours fp32 + AMP vs PyTorch
+# eager fp32, eager AMP channels_last and torch.compile; ResNet9 @64 b512, ResNet50 @128
+# b96), the parity test, compute-sanitizer memcheck + racecheck on the CUDA tests, a
+# profile of ResNet9 training steps, the full ctest suite, bench_ops and bench_pretrain on
+# CUDA; finally OUTDIR/summary.md (benchmarks/make_table.py) with the goals met or not.
 #
-#   benchmarks/gpu_check.sh OUTDIR        (run from the repository root, or anywhere)
+#   benchmarks/gpu_check.sh [OUTDIR]      (run from the repository root, or anywhere;
+#                                          default OUTDIR: benchmarks/results/<gpu>-<date>)
 #
 # Every step runs under `timeout` and a failing step never stops the script: each step's
-# exit code and duration are appended to OUTDIR/summary.txt as it finishes, so a run that
+# exit code and duration are appended to OUTDIR/summary.txt as it finishes, and
+# summary.md is written right after the first numbers and again at the end, so a run that
 # is cut short still leaves everything it got. The total is kept under GPU_CHECK_BUDGET_S
-# (default 560 s) by shrinking or skipping the later steps.
+# (default 540 s) by shrinking or skipping the later steps.
 #
 # Environment: SS_CUDA_ARCH (default 90: H100/H200), JOBS (default nproc),
-#              GPU_CHECK_BUDGET_S, PYTHON (interpreter with torch; default: auto-detect).
-# Files in OUTDIR: summary.txt gpu.txt setup.log configure.log build.log parity.log
-#   ctest.log sanitizer.log bench_ops_cuda.jsonl bench_ops_cpu.jsonl torch_ops_cuda.jsonl
-#   torch_ops_cuda_tf32.jsonl (and *.err with each step's stderr where it has one).
+#              GPU_CHECK_BUDGET_S, PYTHON (interpreter with torch; default: auto-detect),
+#              GPU_CHECK_TAR (also pack OUTDIR into this .tar.gz at the end),
+#              GPU_CHECK_BUILD (build folder; default build/gpu).
+# Files in OUTDIR: summary.md summary.txt gpu.txt setup.log configure.log build_core.log
+#   build_all.log train_resnet9.jsonl train_resnet50.jsonl torch_compile_resnet9.jsonl
+#   torch_compile_resnet50.jsonl parity.log sanitizer_memcheck.log sanitizer_racecheck.log
+#   profile.log (+ nsys_*.csv / nsys_stats.txt, or ncu_step.csv) ctest.log
+#   bench_ops_cuda.jsonl bench_pretrain_cuda.jsonl bench_ops_cpu.jsonl
+#   (and *.err with each JSON step's stderr).
 set -u
-OUT="${1:-gpu_check_out}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-}"
+if [[ -z "$OUT" ]]; then
+  # benchmarks/results/<gpu>-<date>/ (results/README.md); never over an earlier run
+  gpu_slug=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 |
+    tr '[:upper:]' '[:lower:]' | sed -e 's/nvidia//' -e 's/[^a-z0-9]\+/-/g' -e 's/^-//' -e 's/-$//')
+  OUT="$ROOT/benchmarks/results/${gpu_slug:-nogpu}-$(date -u +%F)"
+  [[ -e "$OUT" ]] && OUT="$OUT-$(date -u +%H%M%S)"
+fi
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT" || exit 1
 
 START=$(date +%s)
-BUDGET="${GPU_CHECK_BUDGET_S:-560}"
+BUDGET="${GPU_CHECK_BUDGET_S:-540}"
 ARCH="${SS_CUDA_ARCH:-90}"
 JOBS="${JOBS:-$(nproc)}"
-BUILD="$ROOT/build/gpu"
+BUILD="${GPU_CHECK_BUILD:-$ROOT/build/gpu}"
 [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
 SUMMARY="$OUT/summary.txt"
 echo "# gpu_check $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')" >"$SUMMARY"
@@ -72,6 +90,32 @@ step_json() {
   return 0
 }
 
+# A step in the background (CPU-only work such as compiling, overlapped with GPU steps
+# that are not timed); bg_wait records it like step does.
+bg_start() {
+  local max="$2" log="$3" left
+  BG_NAME="$1" BG_PID=""
+  shift 3
+  left=$(remaining)
+  if ((left < 15)); then
+    echo "$BG_NAME skip 0" >>"$SUMMARY"
+    return 0
+  fi
+  ((max > left - 5)) && max=$((left - 5))
+  echo "== $BG_NAME in the background (limit ${max}s)" >&2
+  BG_T0=$(date +%s)
+  BG_RC="$log.rc"
+  (timeout -k 10 "$max" nice -n 10 "$@" >"$log" 2>&1; echo $? >"$BG_RC") &
+  BG_PID=$!
+}
+bg_wait() {
+  [[ -n "${BG_PID:-}" ]] || return 0
+  wait "$BG_PID"
+  echo "$BG_NAME $(cat "$BG_RC" 2>/dev/null || echo '?') $(($(date +%s) - BG_T0))" >>"$SUMMARY"
+  rm -f "$BG_RC"
+  BG_PID=""
+}
+
 # ---- machine facts ----
 {
   echo "date: $(date -u +%FT%TZ)"
@@ -103,52 +147,136 @@ if [[ -z "$PY" ]]; then
 fi
 {
   echo "--- python for torch baseline: $PY"
-  [[ "$PY" != none ]] && "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "cudnn", torch.backends.cudnn.version())' 2>&1
+  [[ "$PY" != none ]] && "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "cudnn", torch.backends.cudnn.version(), "compile", hasattr(torch, "compile"))' 2>&1
 } >>"$OUT/gpu.txt"
+# The table needs only the standard library: any python3 will do.
+TABLE_PY="$(command -v python3 || echo "$PY")"
+table() { "$TABLE_PY" benchmarks/make_table.py "$OUT" >/dev/null 2>>"$OUT/make_table.err"; }
 
-# ---- build ----
+# ---- build: what the first numbers need, then (in the background, later) the rest ----
 if [[ -x scripts/setup.sh ]]; then
-  step setup 120 "$OUT/setup.log" scripts/setup.sh
+  # short limit: without network (GPU lease machines) apt-get can only fail
+  step setup 30 "$OUT/setup.log" scripts/setup.sh
 fi
-step configure 120 "$OUT/configure.log" \
+step configure 90 "$OUT/configure.log" \
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSS_WITH_CUDA=ON \
   -DCMAKE_CUDA_ARCHITECTURES="$ARCH"
-step build 330 "$OUT/build.log" cmake --build "$BUILD" -j "$JOBS"
-tail -5 "$OUT/build.log" >&2
+CORE=()
+for t in bench_train test_engine test_data bench_ops bench_pretrain; do
+  cmake --build "$BUILD" --target help 2>/dev/null | grep -q "^$t:" && CORE+=("$t")
+done
+step build_core 300 "$OUT/build_core.log" cmake --build "$BUILD" -j "$JOBS" --target "${CORE[@]}"
+tail -5 "$OUT/build_core.log" >&2
 
+TRAIN="$BUILD/benchmarks/bench_train"
 BENCH="$BUILD/benchmarks/bench_ops"
 TEST_ENGINE="$BUILD/tests/test_engine"
+TEST_DATA="$BUILD/tests/data/test_data"
+R9=resnet9:64:512:1
+R50=resnet50:128:96:1
+NT=$(nproc)
 
-# ---- correctness ----
-step parity 90 "$OUT/parity.log" "$TEST_ENGINE" -tc='*parity*'
-step_json bench_cuda 120 "$OUT/bench_ops_cuda.jsonl" "$BENCH" --device cuda --torch "$PY"
-step ctest 200 "$OUT/ctest.log" \
-  ctest --test-dir "$BUILD" --output-on-failure -j 8 --timeout 300
+# ---- the issue's numbers: ours fp32 + AMP, PyTorch eager fp32 + AMP channels_last ----
+# torch.compile runs as its own step: its compile time must not cost the eager numbers.
+step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \
+  "$TRAIN" --device cuda --case "$R9" --precision-all --torch-modes fp32,amp --torch "$PY"
+step_json train_resnet50 120 "$OUT/train_resnet50.jsonl" \
+  "$TRAIN" --device cuda --case "$R50" --precision-all --torch-modes fp32,amp --torch "$PY"
+if [[ "$PY" != none ]]; then
+  step_json torch_compile_resnet9 150 "$OUT/torch_compile_resnet9.jsonl" \
+    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \
+    --modes compile --case "$R9"
+fi
+table
+
+# ---- everything else compiles in the background while the untimed GPU checks run ----
+bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
+
+step parity 60 "$OUT/parity.log" "$TEST_ENGINE" -tc='*parity*'
+
 SAN=""
 for c in compute-sanitizer /usr/local/cuda/bin/compute-sanitizer; do
   command -v "$c" >/dev/null 2>&1 && { SAN="$c"; break; }
 done
+# run_sanitizer TOOL: the small CUDA test groups under compute-sanitizer, smallest first;
+# "## <test> rc=N" after each (3 = the tool found errors, other non-zero = the test failed).
+# shellcheck disable=SC2317  # run through bash -c under timeout
+run_sanitizer() {
+  local tool="$1" spec bin tc rc
+  for spec in "$TEST_ENGINE|CUDA f16*" "$TEST_DATA|cuda:*" "$TEST_ENGINE|*parity*"; do
+    bin="${spec%%|*}" tc="${spec#*|}"
+    [[ -x "$bin" ]] || { echo "## $(basename "$bin") -tc='$tc' not built"; continue; }
+    echo "#> $(basename "$bin") -tc='$tc'"
+    "$SAN" --tool "$tool" --error-exitcode 3 --print-limit 50 "$bin" -tc="$tc"
+    rc=$?
+    echo "## $(basename "$bin") -tc='$tc' rc=$rc"
+  done
+}
 if [[ -n "$SAN" ]]; then
-  step sanitizer 100 "$OUT/sanitizer.log" \
-    "$SAN" --tool memcheck --error-exitcode 3 --print-limit 50 "$TEST_ENGINE" -tc='*parity*'
+  export SAN TEST_ENGINE TEST_DATA
+  export -f run_sanitizer
+  step sanitizer_memcheck 100 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+  step sanitizer_racecheck 100 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
 else
-  echo "compute-sanitizer not found" >"$OUT/sanitizer.log"
+  echo "compute-sanitizer not found" >"$OUT/sanitizer_memcheck.log"
   echo "sanitizer skip 0" >>"$SUMMARY"
 fi
 
-# ---- PyTorch alone on CUDA (same table; fp32 and TF32) ----
-if [[ "$PY" != none ]]; then
-  step_json torch_cuda 60 "$OUT/torch_ops_cuda.jsonl" "$PY" benchmarks/torch_ops.py --device cuda
-  step_json torch_cuda_tf32 60 "$OUT/torch_ops_cuda_tf32.jsonl" \
-    "$PY" benchmarks/torch_ops.py --device cuda --tf32
-fi
+# ---- profile of ResNet9 AMP steps: nsys kernel/NVTX summaries, or ncu kernel times ----
+# bench_train --profile brackets the timed steps with cudaProfilerStart/Stop, so both tools
+# see only steady-state steps. The .nsys-rep stays in the build folder (large).
+# shellcheck disable=SC2317  # run through bash -c under timeout
+run_profile() {
+  local args=(--device cuda --case "$R9" --amp --torch none --warmup 3 --profile)
+  local nsys="" ncu="" c
+  for c in nsys /opt/nvidia/nsight-systems/*/bin/nsys /usr/local/cuda/nsight-systems-*/bin/nsys; do
+    command -v "$c" >/dev/null 2>&1 && { nsys="$c"; break; }
+  done
+  if [[ -n "$nsys" ]]; then
+    mkdir -p "$BUILD/profile"
+    "$nsys" profile -t cuda,nvtx --sample=none --cpuctxsw=none --capture-range=cudaProfilerApi \
+      --capture-range-end=stop -o "$BUILD/profile/resnet9_amp" --force-overwrite true \
+      "$TRAIN" "${args[@]}" --iters 5
+    "$nsys" stats --report cuda_gpu_kern_sum --report nvtx_gpu_proj_sum --format csv \
+      --output "$OUT/nsys" "$BUILD/profile/resnet9_amp.nsys-rep"
+    "$nsys" stats --report cuda_gpu_kern_sum --report nvtx_gpu_proj_sum \
+      "$BUILD/profile/resnet9_amp.nsys-rep" >"$OUT/nsys_stats.txt" 2>&1
+    ls "$OUT"/nsys*cuda_gpu_kern_sum*.csv >/dev/null 2>&1 && return 0
+    echo "nsys gave no kernel summary; trying ncu"
+  fi
+  for c in ncu /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
+    command -v "$c" >/dev/null 2>&1 && { ncu="$c"; break; }
+  done
+  [[ -n "$ncu" ]] || { echo "neither nsys nor ncu found"; return 1; }
+  # One training step, every kernel's duration at the clocks it would really run at.
+  "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum \
+    --print-units base --csv --page raw --nvtx --log-file "$OUT/ncu_step.csv" \
+    "$TRAIN" "${args[@]}" --iters 1
+}
+export TRAIN R9 BUILD OUT
+export -f run_profile
+step profile 90 "$OUT/profile.log" bash -c run_profile
 
-# ---- CPU numbers on this box (all cores, short) ----
-step_json bench_cpu 150 "$OUT/bench_ops_cpu.jsonl" "$BENCH" --device cpu --iters 3 --torch "$PY"
+# ---- the full test suite once everything is built ----
+bg_wait
+step ctest 150 "$OUT/ctest.log" \
+  ctest --test-dir "$BUILD" --output-on-failure -j 8 --timeout 120
+table
+
+# ---- kernel-level numbers, pretraining steps, the remaining baseline ----
+step_json bench_ops_cuda 90 "$OUT/bench_ops_cuda.jsonl" "$BENCH" --device cuda --torch "$PY"
+step_json bench_pretrain_cuda 60 "$OUT/bench_pretrain_cuda.jsonl" \
+  "$BUILD/benchmarks/bench_pretrain" --device cuda --torch "$PY" --batch 256 --width 1 --iters 10
+if [[ "$PY" != none ]]; then
+  step_json torch_compile_resnet50 150 "$OUT/torch_compile_resnet50.jsonl" \
+    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \
+    --modes compile --case "$R50"
+fi
+step_json bench_ops_cpu 60 "$OUT/bench_ops_cpu.jsonl" "$BENCH" --device cpu --iters 3 --torch "$PY"
 
 echo "total - $(($(date +%s) - START))" >>"$SUMMARY"
+table
+[[ -n "${GPU_CHECK_TAR:-}" ]] && tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$OUT")" "$(basename "$OUT")"
 cat "$SUMMARY" >&2
-for f in bench_ops_cuda.jsonl bench_ops_cpu.jsonl; do
-  [[ -s "$OUT/$f" ]] && { echo "--- $f summary" >&2; tail -1 "$OUT/$f" >&2; }
-done
+[[ -s "$OUT/summary.md" ]] && cat "$OUT/summary.md" >&2
 exit 0

@@ -154,6 +154,12 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   if (is_training()) num_batches_tracked.data<int64_t>()[0]++;
   return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
 }
+Tensor BatchNorm2d::forward_act(const Tensor& x, Act act, double alpha, const Tensor& residual) {
+  nvtx::Range range(SS_NVTX ? "BatchNorm2d" : nullptr);  // not called through operator()
+  if (is_training()) num_batches_tracked.data<int64_t>()[0]++;
+  return batch_norm_act(x, weight, bias, running_mean, running_var, is_training(), act, alpha,
+                        residual, momentum, eps);
+}
 
 Linear::Linear(int in, int out, bool has_bias) {
   weight = register_parameter("weight", Tensor::empty({out, in}));
@@ -171,7 +177,7 @@ Sequential::Sequential(std::initializer_list<ModulePtr> mods) {
 void Sequential::push_back(ModulePtr m) { register_module(std::to_string(size()), m); }
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (auto& [n, c] : children()) h = c->forward(h);
+  for (auto& [n, c] : children()) h = (*c)(h);  // operator(): NVTX range + observer
   return h;
 }
 

@@ -148,36 +148,81 @@ SS_BN_KERNELS(double)
 
 }  // namespace
 
+int bn_tile_channels(int N, int C, int HW, int64_t bytes_per_elem) {
+  return tile_channels(N, C, HW, bytes_per_elem);
+}
+
+template <class T>
+void bn_train_stats(const T* x, int N, int C, int HW, int c0, int c1, const T* gamma,
+                    const T* beta, T eps, T momentum, T* running_mean, T* running_var,
+                    T* save_mean, T* save_invstd, T* scale, T* shift) {
+  const double M = double(N) * HW;
+  const Tile t{N, C, HW, c0, c1};
+  const int nc = c1 - c0;
+  std::vector<double> mean(size_t(nc), 0.0), var(size_t(nc), 0.0);
+  tile_sum(t, x, mean.data());
+  for (double& m : mean) m /= M;
+  tile_sqdev(t, x, mean.data(), var.data());
+  for (int j = 0; j < nc; ++j) {
+    const int c = c0 + j;
+    var[size_t(j)] /= M;
+    const double invstd = 1.0 / std::sqrt(var[size_t(j)] + double(eps));
+    scale[j] = T(double(gamma[c]) * invstd);
+    shift[j] = T(double(beta[c]) - mean[size_t(j)] * scale[j]);
+    save_mean[c] = T(mean[size_t(j)]);
+    save_invstd[c] = T(invstd);
+    if (running_mean) {
+      const double v = var[size_t(j)], unbiased = M > 1 ? v * M / (M - 1) : v;
+      running_mean[c] =
+          T((1 - double(momentum)) * running_mean[c] + double(momentum) * mean[size_t(j)]);
+      running_var[c] = T((1 - double(momentum)) * running_var[c] + double(momentum) * unbiased);
+    }
+  }
+}
+
+template <class T>
+void bn_eval_coefs(int C, const T* gamma, const T* beta, const T* running_mean,
+                   const T* running_var, T eps, T* scale, T* shift) {
+  for (int c = 0; c < C; ++c) {
+    const double invstd = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
+    scale[c] = T(gamma[c] * invstd);
+    shift[c] = T(beta[c] - running_mean[c] * double(scale[c]));
+  }
+}
+
+template <class T>
+void bn_bwd_channels(const T* x, const T* dy, int N, int C, int HW, int c0, int c1,
+                     const T* gamma, const T* save_mean, const T* save_invstd, bool training,
+                     T* dx, T* dgamma, T* dbeta) {
+  const double M = double(N) * HW;
+  const Tile t{N, C, HW, c0, c1};
+  const size_t nc = size_t(c1 - c0);
+  std::vector<double> mean(nc), sdy(nc, 0.0), sdyx(nc, 0.0), k(nc), mdy(nc), mdyx(nc);
+  for (size_t j = 0; j < nc; ++j) mean[j] = save_mean[c0 + int(j)];
+  tile_dy_sums(t, x, dy, mean.data(), sdy.data(), sdyx.data());
+  for (size_t j = 0; j < nc; ++j) {
+    const int c = c0 + int(j);
+    const double invstd = save_invstd[c];
+    dbeta[c] = T(sdy[j]);
+    dgamma[c] = T(sdyx[j] * invstd);
+    k[j] = double(gamma[c]) * invstd;
+    mdy[j] = sdy[j] / M;
+    mdyx[j] = sdyx[j] * invstd * invstd / M;
+  }
+  tile_dx(t, x, dy, mean.data(), k.data(), mdy.data(), mdyx.data(), training, dx);
+}
+
 template <class T>
 void bn_fwd_train(const T* x, int N, int C, int HW, const T* gamma, const T* beta, T eps,
                   T momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd) {
-  const double M = double(N) * HW;
   const int cb = tile_channels(N, C, HW, 2 * sizeof(T));  // x and y
   const int tiles = (C + cb - 1) / cb;
 #pragma omp parallel for schedule(static)
   for (int ti = 0; ti < tiles; ++ti) {
     const Tile t{N, C, HW, ti * cb, std::min(C, (ti + 1) * cb)};
-    const int nc = t.c1 - t.c0;
-    std::vector<double> mean(size_t(nc), 0.0), var(size_t(nc), 0.0);
-    std::vector<T> a(nc), b(nc);
-    tile_sum(t, x, mean.data());
-    for (double& m : mean) m /= M;
-    tile_sqdev(t, x, mean.data(), var.data());
-    for (int j = 0; j < nc; ++j) {
-      const int c = t.c0 + j;
-      var[size_t(j)] /= M;
-      const double invstd = 1.0 / std::sqrt(var[size_t(j)] + double(eps));
-      a[size_t(j)] = T(double(gamma[c]) * invstd);
-      b[size_t(j)] = T(double(beta[c]) - mean[size_t(j)] * a[size_t(j)]);
-      save_mean[c] = T(mean[size_t(j)]);
-      save_invstd[c] = T(invstd);
-      if (running_mean) {
-        const double v = var[size_t(j)], unbiased = M > 1 ? v * M / (M - 1) : v;
-        running_mean[c] =
-            T((1 - double(momentum)) * running_mean[c] + double(momentum) * mean[size_t(j)]);
-        running_var[c] = T((1 - double(momentum)) * running_var[c] + double(momentum) * unbiased);
-      }
-    }
+    std::vector<T> a(size_t(t.c1 - t.c0)), b(size_t(t.c1 - t.c0));
+    bn_train_stats(x, N, C, HW, t.c0, t.c1, gamma, beta, eps, momentum, running_mean,
+                   running_var, save_mean, save_invstd, a.data(), b.data());
     tile_affine(t, x, a.data(), b.data(), y);
   }
 }
@@ -186,11 +231,7 @@ template <class T>
 void bn_fwd_eval(const T* x, int N, int C, int HW, const T* gamma, const T* beta,
                  const T* running_mean, const T* running_var, T eps, T* y) {
   std::vector<T> a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
-  for (int c = 0; c < C; ++c) {
-    const double invstd = 1.0 / std::sqrt(double(running_var[c]) + double(eps));
-    a[size_t(c)] = T(gamma[c] * invstd);
-    b[size_t(c)] = T(beta[c] - running_mean[c] * double(a[size_t(c)]));
-  }
+  bn_eval_coefs(C, gamma, beta, running_mean, running_var, eps, a.data(), b.data());
   // One pure streaming pass: split images x channel blocks of ~64 KB among the threads.
   const int cb = int(std::clamp<int64_t>((int64_t(16) << 10) / std::max(HW, 1), 1, C));
   const int blocks = (C + cb - 1) / cb;
@@ -207,27 +248,12 @@ void bn_fwd_eval(const T* x, int N, int C, int HW, const T* gamma, const T* beta
 template <class T>
 void bn_bwd(const T* x, const T* dy, int N, int C, int HW, const T* gamma, const T* save_mean,
             const T* save_invstd, bool training, T* dx, T* dgamma, T* dbeta) {
-  const double M = double(N) * HW;
   const int cb = tile_channels(N, C, HW, 3 * sizeof(T));  // x, dy and dx
   const int tiles = (C + cb - 1) / cb;
 #pragma omp parallel for schedule(static)
-  for (int ti = 0; ti < tiles; ++ti) {
-    const Tile t{N, C, HW, ti * cb, std::min(C, (ti + 1) * cb)};
-    const size_t nc = size_t(t.c1 - t.c0);
-    std::vector<double> mean(nc), sdy(nc, 0.0), sdyx(nc, 0.0), k(nc), mdy(nc), mdyx(nc);
-    for (size_t j = 0; j < nc; ++j) mean[j] = save_mean[t.c0 + int(j)];
-    tile_dy_sums(t, x, dy, mean.data(), sdy.data(), sdyx.data());
-    for (size_t j = 0; j < nc; ++j) {
-      const int c = t.c0 + int(j);
-      const double invstd = save_invstd[c];
-      dbeta[c] = T(sdy[j]);
-      dgamma[c] = T(sdyx[j] * invstd);
-      k[j] = double(gamma[c]) * invstd;
-      mdy[j] = sdy[j] / M;
-      mdyx[j] = sdyx[j] * invstd * invstd / M;
-    }
-    tile_dx(t, x, dy, mean.data(), k.data(), mdy.data(), mdyx.data(), training, dx);
-  }
+  for (int ti = 0; ti < tiles; ++ti)
+    bn_bwd_channels(x, dy, N, C, HW, ti * cb, std::min(C, (ti + 1) * cb), gamma, save_mean,
+                    save_invstd, training, dx, dgamma, dbeta);
 }
 
 #define INST(T)                                                                                    \
@@ -236,6 +262,11 @@ void bn_bwd(const T* x, const T* dy, int N, int C, int HW, const T* gamma, const
   template void bn_fwd_eval<T>(const T*, int, int, int, const T*, const T*, const T*, const T*, T, \
                                T*);                                                                \
   template void bn_bwd<T>(const T*, const T*, int, int, int, const T*, const T*, const T*, bool,   \
-                          T*, T*, T*);
+                          T*, T*, T*);                                                             \
+  template void bn_train_stats<T>(const T*, int, int, int, int, int, const T*, const T*, T, T, T*, \
+                                  T*, T*, T*, T*, T*);                                             \
+  template void bn_eval_coefs<T>(int, const T*, const T*, const T*, const T*, T, T*, T*);          \
+  template void bn_bwd_channels<T>(const T*, const T*, int, int, int, int, int, const T*,          \
+                                   const T*, const T*, bool, T*, T*, T*);
 SS_INSTANTIATE_FLOATS(INST)
 }  // namespace ss::cpu

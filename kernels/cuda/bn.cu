@@ -134,22 +134,38 @@ size_t align8(size_t b) { return (b + 7) / 8 * 8; }
 
 }  // namespace
 
-void bn_fwd_train(const float* x, int N, int C, int HW, const float* gamma, const float* beta,
-                  float eps, float momentum, float* running_mean, float* running_var, float* y,
-                  float* save_mean, float* save_invstd) {
-  if (C <= 0) return;
+float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
+                      const float* beta, float eps, float momentum, float* running_mean,
+                      float* running_var, float* save_mean, float* save_invstd, float* ab) {
   const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
   const size_t part_b = sizeof(double) * size_t(C) * sp.S, mean_b = sizeof(double) * size_t(C);
-  char* ws = static_cast<char*>(workspace(part_b + mean_b + align8(sizeof(float) * 2 * C)));
+  const size_t ab_b = ab ? 0 : align8(sizeof(float) * 2 * size_t(C));
+  char* ws = static_cast<char*>(workspace(part_b + mean_b + ab_b));
   auto* part = reinterpret_cast<double*>(ws);
   auto* mean = reinterpret_cast<double*>(ws + part_b);
-  auto* ab = reinterpret_cast<float*>(ws + part_b + mean_b);
+  if (!ab) ab = reinterpret_cast<float*>(ws + part_b + mean_b);
   const double M = double(N) * HW;
   dev::channel_reduce<1>(sp, Load{x}, MeanFinal{mean, M}, part);
   dev::channel_reduce<1>(sp, SqDev{x, mean},
                          VarFinal{mean, gamma, beta, M, double(eps), double(momentum),
                                   running_mean, running_var, save_mean, save_invstd, ab, C},
                          part);
+  return ab;
+}
+
+float* bn_eval_coefs(int C, const float* gamma, const float* beta, const float* running_mean,
+                     const float* running_var, float eps, float* ab) {
+  if (!ab) ab = static_cast<float*>(workspace(sizeof(float) * 2 * size_t(C)));
+  dev::launch_each(EvalCoef{gamma, beta, running_mean, running_var, double(eps), ab, C}, C);
+  return ab;
+}
+
+void bn_fwd_train(const float* x, int N, int C, int HW, const float* gamma, const float* beta,
+                  float eps, float momentum, float* running_mean, float* running_var, float* y,
+                  float* save_mean, float* save_invstd) {
+  if (C <= 0) return;
+  const float* ab = bn_train_coefs(x, N, C, HW, gamma, beta, eps, momentum, running_mean,
+                                   running_var, save_mean, save_invstd, nullptr);
   const int64_t total = int64_t(N) * C * HW;
   dev::launch_each(Apply{x, y, ab, HW, C, total < k32}, total);
 }
@@ -157,8 +173,7 @@ void bn_fwd_train(const float* x, int N, int C, int HW, const float* gamma, cons
 void bn_fwd_eval(const float* x, int N, int C, int HW, const float* gamma, const float* beta,
                  const float* running_mean, const float* running_var, float eps, float* y) {
   if (C <= 0) return;
-  auto* ab = static_cast<float*>(workspace(sizeof(float) * 2 * size_t(C)));
-  dev::launch_each(EvalCoef{gamma, beta, running_mean, running_var, double(eps), ab, C}, C);
+  const float* ab = bn_eval_coefs(C, gamma, beta, running_mean, running_var, eps, nullptr);
   const int64_t total = int64_t(N) * C * HW;
   dev::launch_each(Apply{x, y, ab, HW, C, total < k32}, total);
 }

@@ -9,7 +9,7 @@ ConvBlock::ConvBlock(int in, int out, double celu_alpha) : alpha(celu_alpha) {
   bn = register_module("bn", std::make_shared<nn::BatchNorm2d>(out));
 }
 Tensor ConvBlock::forward(const Tensor& x) {
-  return celu((*bn)(max_pool2d((*conv1)(x))), alpha);
+  return bn->forward_act(max_pool2d((*conv1)(x)), Act::CELU, alpha);
 }
 
 std::shared_ptr<nn::Sequential> make_downsample(int in, int out, int stride) {
@@ -26,9 +26,9 @@ BasicBlock::BasicBlock(int in, int mid, int out, std::shared_ptr<nn::Sequential>
   if (ds) downsample = register_module("downsample", ds);
 }
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor h = relu((*bn1)((*conv1)(x)));
-  h = (*bn2)((*conv2)(h));
-  return relu(add(h, downsample ? (*downsample)(x) : x));
+  Tensor h = bn1->forward_act((*conv1)(x), Act::ReLU);
+  h = (*conv2)(h);
+  return bn2->forward_act(h, Act::ReLU, 1.0, downsample ? (*downsample)(x) : x);
 }
 
 Bottleneck::Bottleneck(int in, int width, int out, int stride, int dilation,
@@ -46,10 +46,10 @@ Bottleneck::Bottleneck(int in, int width, int out, int stride, int dilation,
   if (ds) downsample = register_module("downsample", ds);
 }
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor h = relu((*bn1)((*conv1)(x)));
-  h = relu((*bn2)((*conv2)(h)));
-  h = (*bn3)((*conv3)(h));
-  return relu(add(h, downsample ? (*downsample)(x) : x));
+  Tensor h = bn1->forward_act((*conv1)(x), Act::ReLU);
+  h = bn2->forward_act((*conv2)(h), Act::ReLU);
+  h = (*conv3)(h);
+  return bn3->forward_act(h, Act::ReLU, 1.0, downsample ? (*downsample)(x) : x);
 }
 
 }  // namespace ss::models

@@ -45,7 +45,7 @@ ResNet50::ResNet50(const ResNet50Options& o) : opts(o) {
 
 Tensor ResNet50::run_stage(int k, const Tensor& x) {
   SS_CHECK(k >= 1 && k <= kNumStages, "resnet50: no stage ", k);
-  if (k == 1) return (*layers[0])(relu((*bn1)((*conv1)(x))));  // no stem max-pool
+  if (k == 1) return (*layers[0])(bn1->forward_act((*conv1)(x), Act::ReLU));  // no stem max-pool
   return (*layers[k - 1])(x);
 }
 

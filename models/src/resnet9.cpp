@@ -36,7 +36,7 @@ ResNet9::ResNet9(const ResNet9Options& o) : opts(o) {
 Tensor ResNet9::run_stage(int k, const Tensor& x) {
   switch (k) {
     case 1:
-      return relu((*bn1)((*conv1)(x)));
+      return bn1->forward_act((*conv1)(x), Act::ReLU);
     case 2:
       return (*layer1)(x);
     case 3:

@@ -12,6 +12,26 @@ using V = std::vector<Tensor>;
 InputSpec in(Shape s, Init i = Init::Normal) { return {std::move(s), i, true, 0}; }
 InputSpec labels(Shape s, int max, Init i = Init::Labels) { return {std::move(s), i, false, max}; }
 InputSpec nograd(Shape s, Init i) { return {std::move(s), i, false, 0}; }
+
+// A batch_norm_act row. Training makes fresh running statistics per call (the gradient
+// check re-runs fn); eval takes them as inputs 3 and 4. The residual is the last input.
+OpCase bn_act_row(const std::string& name, Act act, double alpha, bool training, bool residual) {
+  const Shape xs = training ? Shape{3, 2, 3, 3} : Shape{2, 2, 3, 3};
+  std::vector<InputSpec> ins = {in(xs), in({2}), in({2})};
+  if (!training) {
+    ins.push_back(nograd({2}, Init::Normal));
+    ins.push_back(nograd({2}, Init::Positive));
+  }
+  if (residual) ins.push_back(in(xs));
+  const std::string row =
+      "batch_norm_act " + name + (training ? " train" : " eval") + (residual ? " residual" : "");
+  return {row, ins, [=](const V& v) {
+    Tensor rm = training ? Tensor::zeros({2}, v[0].dtype(), v[0].device()) : v[3];
+    Tensor rv = training ? Tensor::ones({2}, v[0].dtype(), v[0].device()) : v[4];
+    return batch_norm_act(v[0], v[1], v[2], rm, rv, training, act, alpha,
+                          residual ? v.back() : Tensor());
+  }};
+}
 }  // namespace
 
 const std::vector<OpCase>& op_table() {
@@ -49,6 +69,21 @@ const std::vector<OpCase>& op_table() {
       {"batch_norm eval", {in({2, 2, 3, 3}), in({2}), in({2}), nograd({2}, Init::Normal),
                            nograd({2}, Init::Positive)},
        [](const V& v) { return batch_norm(v[0], v[1], v[2], v[3], v[4], false); }},
+      // fused batch norm + activation (+ residual): every act x residual x train/eval
+      bn_act_row("relu", Act::ReLU, 1.0, true, false),
+      bn_act_row("relu", Act::ReLU, 1.0, true, true),
+      bn_act_row("relu", Act::ReLU, 1.0, false, false),
+      bn_act_row("relu", Act::ReLU, 1.0, false, true),
+      bn_act_row("celu 0.075", Act::CELU, 0.075, true, false),
+      bn_act_row("celu 0.075", Act::CELU, 0.075, true, true),
+      bn_act_row("celu 0.075", Act::CELU, 0.075, false, false),
+      bn_act_row("celu 0.075", Act::CELU, 0.075, false, true),
+      bn_act_row("none", Act::None, 1.0, true, false),
+      bn_act_row("none", Act::None, 1.0, true, true),
+      bn_act_row("none", Act::None, 1.0, false, false),
+      bn_act_row("none", Act::None, 1.0, false, true),
+      {"batch_norm_act celu train 2d", {in({5, 3}), in({3}), in({3})},
+       [](const V& v) { return batch_norm_act(v[0], v[1], v[2], {}, {}, true, Act::CELU, 0.5); }},
       {"l2_normalize", {in({3, 5})}, [](const V& v) { return l2_normalize(v[0]); }},
       // activations
       {"relu", {in({2, 3, 4}, Init::AwayFromZero)}, [](const V& v) { return relu(v[0]); }},

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "ss/nvtx.h"
 #include "ss/ops.h"
 #include "ss/tensor.h"
 
@@ -14,11 +15,31 @@ namespace ss::nn {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+class Module;
+// Sees every Module::operator() call on its thread after forward returns (FLOP counting,
+// shape tracing: see benchmarks/bench_train.cpp). Install with Module::call_observer().
+struct CallObserver {
+  virtual ~CallObserver() = default;
+  virtual void on_call(const Module& m, const Tensor& in, const Tensor& out) = 0;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(x) inside an NVTX range named after the module type ("Conv2d", "BasicBlock";
+  // CUDA builds only, so Nsight shows the layer nesting), then the call observer if any.
+  Tensor operator()(const Tensor& x) {
+    nvtx::Range range(SS_NVTX ? nvtx::type_name(typeid(*this)) : nullptr);
+    Tensor y = forward(x);
+    if (CallObserver* o = call_observer()) o->on_call(*this, x, y);
+    return y;
+  }
+  // This thread's observer (null: none); the caller owns it and resets it to null.
+  static CallObserver*& call_observer() {
+    static thread_local CallObserver* observer = nullptr;
+    return observer;
+  }
 
   NamedTensors named_parameters() const;
   NamedTensors named_buffers() const;
@@ -77,6 +98,8 @@ class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int channels, double momentum = 0.1, double eps = 1e-5);
   Tensor forward(const Tensor& x) override;
+  // act(forward(x) + residual) as one fused op (batch_norm_act): one saved activation less.
+  Tensor forward_act(const Tensor& x, Act act, double alpha = 1.0, const Tensor& residual = {});
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   double momentum, eps;
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ss/kernels/bn_act.h"  // enum class Act
 #include "ss/tensor.h"
 
 namespace ss {
@@ -30,6 +31,15 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = {});
 // x[N,C,H,W] (or [N,C]); running stats updated in training mode (no gradient to them).
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
                   Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// Fused y = act(batch_norm(x) + residual), residual optional (same shape as x); Act (None,
+// ReLU, CELU) is declared in ss/kernels/bn_act.h. Same statistics and running-stat
+// semantics as batch_norm; alpha is CELU's. Backward keeps no BN output (one activation-sized
+// tensor less): CELU recomputes the pre-activation from x and the saved statistics, ReLU
+// reads its mask off y.
+Tensor batch_norm_act(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                      Tensor running_mean, Tensor running_var, bool training, Act act,
+                      double alpha = 1.0, const Tensor& residual = {}, double momentum = 0.1,
+                      double eps = 1e-5);
 // Row-wise L2 normalisation along dim 1 of a 2-D tensor.
 Tensor l2_normalize(const Tensor& x, double eps = 1e-12);
 

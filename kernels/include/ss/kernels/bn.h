@@ -18,6 +18,26 @@ void bn_fwd_eval(const T* x, int N, int C, int HW, const T* gamma, const T* beta
 template <class T>
 void bn_bwd(const T* x, const T* dy, int N, int C, int HW, const T* gamma, const T* save_mean,
             const T* save_invstd, bool training, T* dx, T* dgamma, T* dbeta);
+
+// ---- building blocks shared with bn_act.h, so both ops run the same statistics code ----
+// Channels per OpenMP tile for a pass over `bytes_per_elem` bytes of operands per element.
+int bn_tile_channels(int N, int C, int HW, int64_t bytes_per_elem);
+// Batch statistics of channels [c0, c1): save_mean/save_invstd, the running-stat update
+// (when running_mean), and BN's affine map y = x*scale + shift rounded to T, written to
+// scale[c - c0], shift[c - c0].
+template <class T>
+void bn_train_stats(const T* x, int N, int C, int HW, int c0, int c1, const T* gamma,
+                    const T* beta, T eps, T momentum, T* running_mean, T* running_var,
+                    T* save_mean, T* save_invstd, T* scale, T* shift);
+// The same map from running statistics, for all C channels (scale[c], shift[c]).
+template <class T>
+void bn_eval_coefs(int C, const T* gamma, const T* beta, const T* running_mean,
+                   const T* running_var, T eps, T* scale, T* shift);
+// bn_bwd for channels [c0, c1) only, single-threaded; dx may alias dy.
+template <class T>
+void bn_bwd_channels(const T* x, const T* dy, int N, int C, int HW, int c0, int c1,
+                     const T* gamma, const T* save_mean, const T* save_invstd, bool training,
+                     T* dx, T* dgamma, T* dbeta);
 }  // namespace ss::cpu
 
 namespace ss::cuda {
@@ -29,4 +49,13 @@ void bn_fwd_eval(const float* x, int N, int C, int HW, const float* gamma, const
 void bn_bwd(const float* x, const float* dy, int N, int C, int HW, const float* gamma,
             const float* save_mean, const float* save_invstd, bool training, float* dx,
             float* dgamma, float* dbeta);
+
+// Shared with bn_act: the statistics/running-stat pass of bn_fwd_train and the eval
+// coefficients of bn_fwd_eval, writing BN's affine map to ab ([C] scale, then [C] shift,
+// device memory). ab == nullptr places it in the workspace. Returns ab.
+float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
+                      const float* beta, float eps, float momentum, float* running_mean,
+                      float* running_var, float* save_mean, float* save_invstd, float* ab);
+float* bn_eval_coefs(int C, const float* gamma, const float* beta, const float* running_mean,
+                     const float* running_var, float eps, float* ab);
 }  // namespace ss::cuda

@@ -1,0 +1,115 @@
+// Fused batch norm + activation (+ residual add): y = act(batch_norm(x) + residual).
+//
+// Saved for backward: x (batch_norm keeps it too), per-channel statistics and BN's affine
+// coefficients, plus the output y for ReLU (its mask; y is usually kept by the next op
+// anyway) or the residual for CELU with a residual. The unfused ops would also keep the
+// activation's input (BN's output, or BN's output + residual): one activation less.
+#include <cmath>
+#include <vector>
+
+#include "op_util.h"
+#include "ss/autograd.h"
+#include "ss/kernels/bn_act.h"
+#include "ss/ops.h"
+
+namespace ss {
+
+Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, Tensor rmean,
+                      Tensor rvar, bool training, Act act, double alpha,
+                      const Tensor& residual_in, double momentum, double eps) {
+  // Mixed precision as batch_norm + add: f16 activations are computed in f32 and the result
+  // is f16 when x is (f32 parameters and statistics).
+  if (is_half(x_in))
+    return via_f32([&] {
+      return batch_norm_act(to_f32(x_in), gamma, beta, rmean, rvar, training, act, alpha,
+                            to_f32(residual_in), momentum, eps);
+    });
+  if (is_half(residual_in))
+    return batch_norm_act(x_in, gamma, beta, rmean, rvar, training, act, alpha,
+                          to_f32(residual_in), momentum, eps);
+  SS_CHECK(x_in.dim() == 2 || x_in.dim() == 4,
+           "batch_norm_act: input must be [N,C] or [N,C,H,W], got ", x_in.desc());
+  check_same("batch_norm_act", {&x_in, &gamma, &beta, &rmean, &rvar, &residual_in});
+  const int N = int(x_in.size(0)), C = int(x_in.size(1));
+  const int HW = x_in.dim() == 4 ? int(x_in.size(2) * x_in.size(3)) : 1;
+  SS_CHECK(gamma.numel() == C && beta.numel() == C, "batch_norm_act: weight/bias ", gamma.desc(),
+           " for ", C, " channels");
+  SS_CHECK(!residual_in.defined() || residual_in.shape() == x_in.shape(),
+           "batch_norm_act: residual ", residual_in.desc(), " does not match input ", x_in.desc());
+  SS_CHECK(act != Act::CELU || alpha > 0, "batch_norm_act: celu alpha must be positive, got ",
+           alpha);
+  SS_CHECK(training || (rmean.defined() && rvar.defined()),
+           "batch_norm_act: eval mode needs running statistics");
+  if (training)
+    SS_CHECK(int64_t(N) * HW > 1,
+             "batch_norm_act: training needs more than one value per channel, got ", x_in.desc());
+  Tensor x = x_in.contiguous();
+  Tensor r = residual_in.defined() ? residual_in.contiguous() : Tensor();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor smean = Tensor::empty({C}, x.dtype(), x.device());
+  Tensor sinv = Tensor::empty({C}, x.dtype(), x.device());
+  Tensor coef = Tensor::empty({2 * C}, x.dtype(), x.device());
+  backend(x, "batch_norm_act",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::bn_act_fwd<T>(x.data<T>(), r.defined() ? r.data<T>() : nullptr, N, C, HW,
+                               gamma.data<T>(), beta.data<T>(), training, T(eps), T(momentum),
+                               rmean.defined() ? rmean.data<T>() : nullptr,
+                               rvar.defined() ? rvar.data<T>() : nullptr, act, T(alpha),
+                               y.data<T>(), smean.data<T>(), sinv.data<T>(), coef.data<T>());
+          },
+          [&] {
+            SS_CUDA(cuda::bn_act_fwd(
+                x.data<float>(), r.defined() ? r.data<float>() : nullptr, N, C, HW,
+                gamma.data<float>(), beta.data<float>(), training, float(eps), float(momentum),
+                rmean.defined() ? rmean.data<float>() : nullptr,
+                rvar.defined() ? rvar.data<float>() : nullptr, act, float(alpha), y.data<float>(),
+                smean.data<float>(), sinv.data<float>(), coef.data<float>()));
+          });
+  if (!any_requires_grad({x_in, gamma, beta, residual_in})) return y;
+  if (!training) {  // statistics are constants, as in batch_norm's eval backward
+    NoGradGuard ng;
+    smean = rmean.detach().clone();
+    Tensor v = rvar.to(Device::cpu()).to(DType::F64);
+    std::vector<double> iv = v.to_vector<double>();
+    for (auto& e : iv) e = 1.0 / std::sqrt(e + eps);
+    sinv = Tensor::from_vector(iv, {C}).to(x.dtype()).to(x.device());
+  }
+  Tensor xs = x.detach(), gs = gamma.detach();
+  Tensor ys = act == Act::ReLU ? y.detach() : Tensor();
+  Tensor rs = act == Act::CELU && r.defined() ? r.detach() : Tensor();
+  const bool want_dres = residual_in.defined() && residual_in.requires_grad();
+  record(y, "batch_norm_act", {x_in, gamma, beta, residual_in},
+         [xs, gs, ys, rs, smean, sinv, coef, training, act, alpha, want_dres, N, C,
+          HW](const Tensor& g_in) {
+           Tensor g = g_in.contiguous();
+           Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+           Tensor dg = Tensor::empty({C}, xs.dtype(), xs.device());
+           Tensor db = Tensor::empty({C}, xs.dtype(), xs.device());
+           Tensor dr = want_dres ? Tensor::empty(xs.shape(), xs.dtype(), xs.device()) : Tensor();
+           backend(xs, "batch_norm_act backward",
+                   [&](auto z) {
+                     using T = decltype(z);
+                     cpu::bn_act_bwd<T>(xs.data<T>(), g.data<T>(),
+                                        rs.defined() ? rs.data<T>() : nullptr,
+                                        ys.defined() ? ys.data<T>() : nullptr, N, C, HW,
+                                        gs.data<T>(), smean.data<T>(), sinv.data<T>(),
+                                        coef.data<T>(), training, act, T(alpha), dx.data<T>(),
+                                        dg.data<T>(), db.data<T>(),
+                                        dr.defined() ? dr.data<T>() : nullptr);
+                   },
+                   [&] {
+                     SS_CUDA(cuda::bn_act_bwd(
+                         xs.data<float>(), g.data<float>(),
+                         rs.defined() ? rs.data<float>() : nullptr,
+                         ys.defined() ? ys.data<float>() : nullptr, N, C, HW, gs.data<float>(),
+                         smean.data<float>(), sinv.data<float>(), coef.data<float>(), training,
+                         act, float(alpha), dx.data<float>(), dg.data<float>(), db.data<float>(),
+                         dr.defined() ? dr.data<float>() : nullptr));
+                   });
+           return std::vector<Tensor>{dx, dg, db, dr};
+         });
+  return y;
+}
+
+}  // namespace ss

@@ -1,0 +1,41 @@
+// Fused batch norm + activation (+ residual add), NCHW:
+//   a = BN(x) + residual (optional, same shape), y = act(a).
+// BN statistics and running-stat updates are exactly bn.h's (same shared code). The
+// forward also writes BN's affine map to coef ([C] scale, then [C] shift, the values the
+// output was computed with), so the backward can recompute a bit for bit from x instead of
+// keeping BN's output alive.
+#pragma once
+#include <cstdint>
+
+namespace ss {
+// CELU(a) = max(0,a) + min(0, alpha*(exp(a/alpha)-1)); None = identity.
+enum class Act { None, ReLU, CELU };
+}  // namespace ss
+
+namespace ss::cpu {
+// training: batch statistics (save_mean/save_invstd written, running stats updated when
+// running_mean is given); eval: running statistics, save_* untouched (may be null).
+template <class T>
+void bn_act_fwd(const T* x, const T* residual, int N, int C, int HW, const T* gamma,
+                const T* beta, bool training, T eps, T momentum, T* running_mean, T* running_var,
+                Act act, T alpha, T* y, T* save_mean, T* save_invstd, T* coef);
+// da = dy * act'(a): ReLU takes its mask from the output y (a > 0 iff y > 0), CELU
+// recomputes a from x, coef and residual; then bn_bwd(x, da) (same save_* convention), and
+// dresidual = da when given. Overwrites dx (required), dgamma, dbeta, dresidual.
+template <class T>
+void bn_act_bwd(const T* x, const T* dy, const T* residual, const T* y, int N, int C, int HW,
+                const T* gamma, const T* save_mean, const T* save_invstd, const T* coef,
+                bool training, Act act, T alpha, T* dx, T* dgamma, T* dbeta, T* dresidual);
+}  // namespace ss::cpu
+
+namespace ss::cuda {
+void bn_act_fwd(const float* x, const float* residual, int N, int C, int HW, const float* gamma,
+                const float* beta, bool training, float eps, float momentum, float* running_mean,
+                float* running_var, Act act, float alpha, float* y, float* save_mean,
+                float* save_invstd, float* coef);
+// dx may be null (only dgamma/dbeta/dresidual wanted).
+void bn_act_bwd(const float* x, const float* dy, const float* residual, const float* y, int N,
+                int C, int HW, const float* gamma, const float* save_mean,
+                const float* save_invstd, const float* coef, bool training, Act act, float alpha,
+                float* dx, float* dgamma, float* dbeta, float* dresidual);
+}  // namespace ss::cuda
