@@ -17,21 +17,28 @@ namespace ss {
 Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, Tensor rmean,
                       Tensor rvar, bool training, Act act, double alpha,
                       const Tensor& residual_in, double momentum, double eps) {
-  // Mixed precision as batch_norm + add: f16 activations are computed in f32 and the result
-  // is f16 when x is (f32 parameters and statistics).
-  if (is_half(x_in))
+  // Mixed precision: f16 activations with f32 parameters and statistics, f16 result. CUDA
+  // runs it natively; the CPU computes in f32 and rounds (as batch_norm + add would).
+  const bool half = is_half(x_in) && x_in.is_cuda();
+  if (half && residual_in.defined() && !is_half(residual_in))
+    return batch_norm_act(x_in, gamma, beta, rmean, rvar, training, act, alpha,
+                          to_f16(residual_in), momentum, eps);
+  if (is_half(x_in) && !half)
     return via_f32([&] {
       return batch_norm_act(to_f32(x_in), gamma, beta, rmean, rvar, training, act, alpha,
                             to_f32(residual_in), momentum, eps);
     });
-  if (is_half(residual_in))
+  if (!half && is_half(residual_in))
     return batch_norm_act(x_in, gamma, beta, rmean, rvar, training, act, alpha,
                           to_f32(residual_in), momentum, eps);
   SS_CHECK(x_in.dim() == 2 || x_in.dim() == 4,
            "batch_norm_act: input must be [N,C] or [N,C,H,W], got ", x_in.desc());
-  check_same("batch_norm_act", {&x_in, &gamma, &beta, &rmean, &rvar, &residual_in});
-  const int N = int(x_in.size(0)), C = int(x_in.size(1));
-  const int HW = x_in.dim() == 4 ? int(x_in.size(2) * x_in.size(3)) : 1;
+  check_same("batch_norm_act", {&x_in, &residual_in});
+  check_same("batch_norm_act", {&gamma, &beta, &rmean, &rvar});
+  SS_CHECK(gamma.device() == x_in.device() && (half || gamma.dtype() == x_in.dtype()),
+           "batch_norm_act: parameters ", gamma.desc(), " do not match input ", x_in.desc());
+  const int C = int(x_in.size(1));
+  int N = int(x_in.size(0)), HW = x_in.dim() == 4 ? int(x_in.size(2) * x_in.size(3)) : 1;
   SS_CHECK(gamma.numel() == C && beta.numel() == C, "batch_norm_act: weight/bias ", gamma.desc(),
            " for ", C, " channels");
   SS_CHECK(!residual_in.defined() || residual_in.shape() == x_in.shape(),
@@ -43,12 +50,25 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
   if (training)
     SS_CHECK(int64_t(N) * HW > 1,
              "batch_norm_act: training needs more than one value per channel, got ", x_in.desc());
-  Tensor x = x_in.contiguous();
-  Tensor r = residual_in.defined() ? residual_in.contiguous() : Tensor();
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor smean = Tensor::empty({C}, x.dtype(), x.device());
-  Tensor sinv = Tensor::empty({C}, x.dtype(), x.device());
-  Tensor coef = Tensor::empty({2 * C}, x.dtype(), x.device());
+  Tensor x = x_in.dense();
+  if (!x.is_contiguous()) {  // NHWC is [N*H*W, C]: the same kernels with HW = 1
+    N *= HW;
+    HW = 1;
+  }
+  Tensor r = residual_in.defined() ? residual_in.contiguous_like(x) : Tensor();
+  Tensor y = Tensor::empty_like(x);
+  const DType pt = gamma.dtype();
+  Tensor smean = Tensor::empty({C}, pt, x.device());
+  Tensor sinv = Tensor::empty({C}, pt, x.device());
+  Tensor coef = Tensor::empty({2 * C}, pt, x.device());
+  if (half) {
+    SS_CUDA(cuda::bn_act_fwd_f16(
+        x.raw(), r.defined() ? r.raw() : nullptr, N, C, HW, gamma.data<float>(),
+        beta.data<float>(), training, float(eps), float(momentum),
+        rmean.defined() ? rmean.data<float>() : nullptr,
+        rvar.defined() ? rvar.data<float>() : nullptr, act, float(alpha), y.raw(),
+        smean.data<float>(), sinv.data<float>(), coef.data<float>()));
+  } else {
   backend(x, "batch_norm_act",
           [&](auto z) {
             using T = decltype(z);
@@ -66,6 +86,7 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
                 rvar.defined() ? rvar.data<float>() : nullptr, act, float(alpha), y.data<float>(),
                 smean.data<float>(), sinv.data<float>(), coef.data<float>()));
           });
+  }
   if (!any_requires_grad({x_in, gamma, beta, residual_in})) return y;
   if (!training) {  // statistics are constants, as in batch_norm's eval backward
     NoGradGuard ng;
@@ -73,20 +94,29 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
     Tensor v = rvar.to(Device::cpu()).to(DType::F64);
     std::vector<double> iv = v.to_vector<double>();
     for (auto& e : iv) e = 1.0 / std::sqrt(e + eps);
-    sinv = Tensor::from_vector(iv, {C}).to(x.dtype()).to(x.device());
+    sinv = Tensor::from_vector(iv, {C}).to(pt).to(x.device());
   }
   Tensor xs = x.detach(), gs = gamma.detach();
   Tensor ys = act == Act::ReLU ? y.detach() : Tensor();
   Tensor rs = act == Act::CELU && r.defined() ? r.detach() : Tensor();
   const bool want_dres = residual_in.defined() && residual_in.requires_grad();
   record(y, "batch_norm_act", {x_in, gamma, beta, residual_in},
-         [xs, gs, ys, rs, smean, sinv, coef, training, act, alpha, want_dres, N, C,
+         [xs, gs, ys, rs, smean, sinv, coef, training, act, alpha, want_dres, half, N, C,
           HW](const Tensor& g_in) {
-           Tensor g = g_in.contiguous();
-           Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-           Tensor dg = Tensor::empty({C}, xs.dtype(), xs.device());
-           Tensor db = Tensor::empty({C}, xs.dtype(), xs.device());
-           Tensor dr = want_dres ? Tensor::empty(xs.shape(), xs.dtype(), xs.device()) : Tensor();
+           Tensor g = g_in.to(xs.dtype()).contiguous_like(xs);
+           Tensor dx = Tensor::empty_like(xs);
+           Tensor dg = Tensor::empty({C}, gs.dtype(), xs.device());
+           Tensor db = Tensor::empty({C}, gs.dtype(), xs.device());
+           Tensor dr = want_dres ? Tensor::empty_like(xs) : Tensor();
+           if (half) {
+             SS_CUDA(cuda::bn_act_bwd_f16(
+                 xs.raw(), g.raw(), rs.defined() ? rs.raw() : nullptr,
+                 ys.defined() ? ys.raw() : nullptr, N, C, HW, gs.data<float>(),
+                 smean.data<float>(), sinv.data<float>(), coef.data<float>(), training, act,
+                 float(alpha), dx.raw(), dg.data<float>(), db.data<float>(),
+                 dr.defined() ? dr.raw() : nullptr));
+             return std::vector<Tensor>{dx, dg, db, dr};
+           }
            backend(xs, "batch_norm_act backward",
                    [&](auto z) {
                      using T = decltype(z);

@@ -13,20 +13,22 @@ namespace {
 
 constexpr int64_t k32 = int64_t(1) << 32;
 
+template <class S>
 struct Load {
-  const float* x;
-  __device__ void operator()(int c, int64_t k, double* acc) const { acc[0] += x[k]; }
+  const S* x;
+  __device__ void operator()(int c, int64_t k, double* acc) const { acc[0] += dev::ld(x, k); }
 };
 struct MeanFinal {
   double* mean;
   double M;
   __device__ void operator()(int c, const double* tot) const { mean[c] = tot[0] / M; }
 };
+template <class S>
 struct SqDev {
-  const float* x;
+  const S* x;
   const double* mean;
   __device__ void operator()(int c, int64_t k, double* acc) const {
-    const double d = double(x[k]) - mean[c];
+    const double d = double(dev::ld(x, k)) - mean[c];
     acc[0] += d * d;
   }
 };
@@ -132,11 +134,10 @@ struct BwdApply {
 
 size_t align8(size_t b) { return (b + 7) / 8 * 8; }
 
-}  // namespace
-
-float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
-                      const float* beta, float eps, float momentum, float* running_mean,
-                      float* running_var, float* save_mean, float* save_invstd, float* ab) {
+template <class S>
+float* train_coefs(const S* x, int N, int C, int HW, const float* gamma, const float* beta,
+                   float eps, float momentum, float* running_mean, float* running_var,
+                   float* save_mean, float* save_invstd, float* ab) {
   const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
   const size_t part_b = sizeof(double) * size_t(C) * sp.S, mean_b = sizeof(double) * size_t(C);
   const size_t ab_b = ab ? 0 : align8(sizeof(float) * 2 * size_t(C));
@@ -145,12 +146,27 @@ float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
   auto* mean = reinterpret_cast<double*>(ws + part_b);
   if (!ab) ab = reinterpret_cast<float*>(ws + part_b + mean_b);
   const double M = double(N) * HW;
-  dev::channel_reduce<1>(sp, Load{x}, MeanFinal{mean, M}, part);
-  dev::channel_reduce<1>(sp, SqDev{x, mean},
+  dev::channel_reduce<1>(sp, Load<S>{x}, MeanFinal{mean, M}, part);
+  dev::channel_reduce<1>(sp, SqDev<S>{x, mean},
                          VarFinal{mean, gamma, beta, M, double(eps), double(momentum),
                                   running_mean, running_var, save_mean, save_invstd, ab, C},
                          part);
   return ab;
+}
+
+}  // namespace
+
+float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
+                      const float* beta, float eps, float momentum, float* running_mean,
+                      float* running_var, float* save_mean, float* save_invstd, float* ab) {
+  return train_coefs(x, N, C, HW, gamma, beta, eps, momentum, running_mean, running_var,
+                     save_mean, save_invstd, ab);
+}
+float* bn_train_coefs_f16(const void* x, int N, int C, int HW, const float* gamma,
+                          const float* beta, float eps, float momentum, float* running_mean,
+                          float* running_var, float* save_mean, float* save_invstd, float* ab) {
+  return train_coefs(static_cast<const __half*>(x), N, C, HW, gamma, beta, eps, momentum,
+                     running_mean, running_var, save_mean, save_invstd, ab);
 }
 
 float* bn_eval_coefs(int C, const float* gamma, const float* beta, const float* running_mean,

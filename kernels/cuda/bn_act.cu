@@ -5,6 +5,8 @@
 // in both passes (never stored): the deterministic per-channel reduction of da and
 // da*(x - mean), then dx (and dresidual = da). Per-element maps use _rn intrinsics and the
 // expressions of bn.cu / act.cu, so the GPU matches the CPU up to summation order.
+#include <type_traits>
+
 #include "device_util.cuh"
 #include "ss/kernels/bn.h"
 #include "ss/kernels/bn_act.h"
@@ -14,16 +16,22 @@ namespace {
 
 constexpr int64_t k32 = int64_t(1) << 32;
 
-// a = x*scale + shift (+ r): bn.cu's Apply rounding, then the add's.
-__device__ __forceinline__ float pre_act(const float* x, const float* r, const float* coef, int C,
-                                         int c, int64_t k) {
-  const float z = __fadd_rn(__fmul_rn(x[k], coef[c]), coef[C + c]);
-  return r ? __fadd_rn(z, r[k]) : z;
+using dev::ld;
+using dev::st;
+
+// a = x*scale + shift (+ r): bn.cu's Apply rounding, then the add's. S is the activation
+// storage (float, or __half for mixed precision: f32 arithmetic, one rounding on store).
+template <class S>
+__device__ __forceinline__ float pre_act(const S* x, const S* r, const float* coef, int C, int c,
+                                         int64_t k) {
+  const float z = __fadd_rn(__fmul_rn(ld(x, k), coef[c]), coef[C + c]);
+  return r ? __fadd_rn(z, ld(r, k)) : z;
 }
 
+template <class S>
 struct ActApply {
-  const float *x, *r;
-  float* y;
+  const S *x, *r;
+  S* y;
   const float* coef;  // [C] scale, [C] shift
   int64_t HW;
   int C;
@@ -38,19 +46,21 @@ struct ActApply {
       out = v > 0.f ? v : 0.f;
     else if (act == Act::CELU)
       out = v > 0.f ? v : alpha * expm1f(v / alpha);
-    y[k] = out;
+    st(y, k, out);
   }
 };
 
 // da = dy * act'(a) as act.cu's relu_bwd/celu_bwd; ReLU reads the mask off the output.
+template <class S>
 struct ActGrad {
-  const float *x, *dy, *r, *y, *coef;
+  const S *x, *dy, *r, *y;
+  const float* coef;
   int C;
   Act act;
   float alpha;
   __device__ float operator()(int c, int64_t k) const {
-    const float g = dy[k];
-    if (act == Act::ReLU) return y[k] > 0.f ? g : 0.f;
+    const float g = ld(dy, k);
+    if (act == Act::ReLU) return ld(y, k) > 0.f ? g : 0.f;
     if (act == Act::CELU) {
       const float v = pre_act(x, r, coef, C, c, k);
       return v > 0.f ? g : g * expf(v / alpha);
@@ -59,13 +69,14 @@ struct ActGrad {
   }
 };
 
+template <class S>
 struct DaTerms {
-  ActGrad da;
+  ActGrad<S> da;
   const float* save_mean;
   __device__ void operator()(int c, int64_t k, double* acc) const {
     const double g = da(c, k);
     acc[0] += g;
-    acc[1] += g * (double(da.x[k]) - double(save_mean[c]));
+    acc[1] += g * (double(ld(da.x, k)) - double(save_mean[c]));
   }
 };
 // As bn.cu's BwdFinal. g: [C] k = gamma*invstd, [C] mean(da), [C] mean(da*xhat)*invstd, [C] mean
@@ -85,9 +96,10 @@ struct DaFinal {
     g[3 * C + c] = save_mean[c];
   }
 };
+template <class S>
 struct DaApply {
-  ActGrad da;
-  float *dx, *dres;
+  ActGrad<S> da;
+  S *dx, *dres;
   const double* g;
   int64_t HW;
   int C;
@@ -95,39 +107,42 @@ struct DaApply {
   __device__ void operator()(int64_t e) const {
     const int c = dev::channel_of(e, HW, C, small);
     const float d = da(c, e);
-    if (dres) dres[e] = d;
+    if (dres) st(dres, e, d);
     if (!dx) return;
     const double k = g[c], gd = d;
     if (!training) {
-      dx[e] = float(k * gd);
+      st(dx, e, float(k * gd));
       return;
     }
-    const double xm = __dsub_rn(double(da.x[e]), g[3 * C + c]);
+    const double xm = __dsub_rn(double(ld(da.x, e)), g[3 * C + c]);
     const double t = __dsub_rn(__dsub_rn(gd, g[C + c]), __dmul_rn(xm, g[2 * C + c]));
-    dx[e] = float(k * t);
+    st(dx, e, float(k * t));
   }
 };
 
-}  // namespace
-
-void bn_act_fwd(const float* x, const float* residual, int N, int C, int HW, const float* gamma,
-                const float* beta, bool training, float eps, float momentum, float* running_mean,
-                float* running_var, Act act, float alpha, float* y, float* save_mean,
-                float* save_invstd, float* coef) {
+template <class S>
+void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* gamma,
+             const float* beta, bool training, float eps, float momentum, float* running_mean,
+             float* running_var, Act act, float alpha, S* y, float* save_mean, float* save_invstd,
+             float* coef) {
   if (C <= 0) return;
-  if (training)
+  if (!training)
+    bn_eval_coefs(C, gamma, beta, running_mean, running_var, eps, coef);
+  else if constexpr (std::is_same_v<S, float>)
     bn_train_coefs(x, N, C, HW, gamma, beta, eps, momentum, running_mean, running_var, save_mean,
                    save_invstd, coef);
   else
-    bn_eval_coefs(C, gamma, beta, running_mean, running_var, eps, coef);
+    bn_train_coefs_f16(x, N, C, HW, gamma, beta, eps, momentum, running_mean, running_var,
+                       save_mean, save_invstd, coef);
   const int64_t total = int64_t(N) * C * HW;
-  dev::launch_each(ActApply{x, residual, y, coef, HW, C, total < k32, act, alpha}, total);
+  dev::launch_each(ActApply<S>{x, residual, y, coef, HW, C, total < k32, act, alpha}, total);
 }
 
-void bn_act_bwd(const float* x, const float* dy, const float* residual, const float* y, int N,
-                int C, int HW, const float* gamma, const float* save_mean,
-                const float* save_invstd, const float* coef, bool training, Act act, float alpha,
-                float* dx, float* dgamma, float* dbeta, float* dresidual) {
+template <class S>
+void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int C, int HW,
+             const float* gamma, const float* save_mean, const float* save_invstd,
+             const float* coef, bool training, Act act, float alpha, S* dx, float* dgamma,
+             float* dbeta, S* dresidual) {
   if (C <= 0) return;
   const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
   const size_t part_b = sizeof(double) * 2 * size_t(C) * sp.S;
@@ -135,12 +150,49 @@ void bn_act_bwd(const float* x, const float* dy, const float* residual, const fl
   auto* part = reinterpret_cast<double*>(ws);
   auto* g = reinterpret_cast<double*>(ws + part_b);
   const double M = double(N) * HW;
-  const ActGrad da{x, dy, residual, y, coef, C, act, alpha};
-  dev::channel_reduce<2>(sp, DaTerms{da, save_mean},
+  const ActGrad<S> da{x, dy, residual, y, coef, C, act, alpha};
+  dev::channel_reduce<2>(sp, DaTerms<S>{da, save_mean},
                          DaFinal{gamma, save_mean, save_invstd, dgamma, dbeta, g, M, C}, part);
   if (!dx && !dresidual) return;
   const int64_t total = int64_t(N) * C * HW;
-  dev::launch_each(DaApply{da, dx, dresidual, g, HW, C, total < k32, training}, total);
+  dev::launch_each(DaApply<S>{da, dx, dresidual, g, HW, C, total < k32, training}, total);
+}
+
+const __half* H(const void* p) { return static_cast<const __half*>(p); }
+__half* H(void* p) { return static_cast<__half*>(p); }
+
+}  // namespace
+
+void bn_act_fwd(const float* x, const float* residual, int N, int C, int HW, const float* gamma,
+                const float* beta, bool training, float eps, float momentum, float* running_mean,
+                float* running_var, Act act, float alpha, float* y, float* save_mean,
+                float* save_invstd, float* coef) {
+  act_fwd(x, residual, N, C, HW, gamma, beta, training, eps, momentum, running_mean, running_var,
+          act, alpha, y, save_mean, save_invstd, coef);
+}
+
+void bn_act_bwd(const float* x, const float* dy, const float* residual, const float* y, int N,
+                int C, int HW, const float* gamma, const float* save_mean,
+                const float* save_invstd, const float* coef, bool training, Act act, float alpha,
+                float* dx, float* dgamma, float* dbeta, float* dresidual) {
+  act_bwd(x, dy, residual, y, N, C, HW, gamma, save_mean, save_invstd, coef, training, act, alpha,
+          dx, dgamma, dbeta, dresidual);
+}
+
+void bn_act_fwd_f16(const void* x, const void* residual, int N, int C, int HW, const float* gamma,
+                    const float* beta, bool training, float eps, float momentum,
+                    float* running_mean, float* running_var, Act act, float alpha, void* y,
+                    float* save_mean, float* save_invstd, float* coef) {
+  act_fwd(H(x), H(residual), N, C, HW, gamma, beta, training, eps, momentum, running_mean,
+          running_var, act, alpha, H(y), save_mean, save_invstd, coef);
+}
+
+void bn_act_bwd_f16(const void* x, const void* dy, const void* residual, const void* y, int N,
+                    int C, int HW, const float* gamma, const float* save_mean,
+                    const float* save_invstd, const float* coef, bool training, Act act,
+                    float alpha, void* dx, float* dgamma, float* dbeta, void* dresidual) {
+  act_bwd(H(x), H(dy), H(residual), H(y), N, C, HW, gamma, save_mean, save_invstd, coef,
+          training, act, alpha, H(dx), dgamma, dbeta, H(dresidual));
 }
 
 }  // namespace ss::cuda

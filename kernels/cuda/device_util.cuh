@@ -6,11 +6,19 @@
 // order, so a run reproduces its own bits. Sums accumulate in double, like the CPU
 // reference, so CPU and GPU differ only by summation order at double precision.
 #pragma once
+#include <cuda_fp16.h>
+
 #include <cstdint>
 
 #include "context.h"
 
 namespace ss::cuda::dev {
+
+// Loads/stores of f32 or f16 storage with f32 arithmetic (one rounding on an f16 store).
+__device__ __forceinline__ float ld(const float* p, int64_t i) { return p[i]; }
+__device__ __forceinline__ float ld(const __half* p, int64_t i) { return __half2float(p[i]); }
+__device__ __forceinline__ void st(float* p, int64_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void st(__half* p, int64_t i, float v) { p[i] = __float2half_rn(v); }
 
 constexpr unsigned kFull = 0xffffffffu;
 

@@ -8,8 +8,8 @@
 namespace ss::cuda {
 namespace {
 
-__device__ __forceinline__ float ld(const __half* p, int64_t i) { return __half2float(p[i]); }
-__device__ __forceinline__ void st(__half* p, int64_t i, float v) { p[i] = __float2half_rn(v); }
+using dev::ld;
+using dev::st;
 
 struct ReluFwd {
   const __half* x;

@@ -8,10 +8,8 @@
 namespace ss::cuda {
 namespace {
 
-__device__ __forceinline__ float ld(const float* p, int64_t i) { return p[i]; }
-__device__ __forceinline__ float ld(const __half* p, int64_t i) { return __half2float(p[i]); }
-__device__ __forceinline__ void st(float* p, int64_t i, float v) { p[i] = v; }
-__device__ __forceinline__ void st(__half* p, int64_t i, float v) { p[i] = __float2half_rn(v); }
+using dev::ld;
+using dev::st;
 
 template <class S>
 struct Fwd {

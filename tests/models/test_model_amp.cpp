@@ -21,13 +21,17 @@ struct Step {
   std::map<std::string, Tensor> grads;
 };
 
-Step train_step(FeatureNet& net, const Tensor& x, const Tensor& y, bool amp) {
+Step train_step(FeatureNet& net, const Tensor& x, const Tensor& y, bool amp, bool nhwc = false) {
   net.zero_grad();
   Step s;
   Tensor loss;
   {
     AutocastGuard ac(amp);
+    ChannelsLastGuard cl(nhwc);
     auto out = net.run(x);
+    if (nhwc) {  // the layout must flow through every stage, not be converted back
+      for (auto& st : out.stages) CHECK(st.is_channels_last());
+    }
     s.logits = out.logits[0];
     loss = cross_entropy(out.logits[0], y);
   }
@@ -111,4 +115,36 @@ TEST_CASE("ResNet50 mixed-precision step matches the f32 step") {
   // At width 1/8 and 32 px the f32 gradients already move by ~30% when only the input is
   // rounded (8-channel stem, 2x2 maps in layer4): only the relative bound is meaningful.
   check_amp_step("resnet50", 32, 0.125, 1.0);
+}
+
+// Channels-last changes only the memory order: in f32 the step agrees to summation order.
+TEST_CASE("channels-last steps match NCHW steps") {
+  for (std::string arch : {"resnet9", "resnet50"}) {
+    CAPTURE(arch);
+    ModelConfig cfg;
+    cfg.arch = arch;
+    cfg.width = 0.125;
+    cfg.out_classes = {10};
+    manual_seed(3);
+    auto net = make_model(cfg);
+    std::map<std::string, Tensor> saved;
+    for (auto& [k, v] : net->state_dict()) saved[k] = v.clone();
+    Tensor x = Tensor::normal({4, 3, 32, 32}, 0, 1, 8);
+    Tensor y = Tensor::from_vector<int64_t>({1, 3, 5, 7}, {4});
+    Step ref = train_step(*net, x, y, false);
+    net->load_state_dict(saved);
+    Step cl = train_step(*net, x, y, false, true);
+    CHECK(rel_err(ref.logits, cl.logits) < 1e-4);
+    CHECK(global_grad_err(ref, cl) < 1e-3);
+    net->load_state_dict(saved);
+    Step amp = train_step(*net, x, y, true);
+    net->load_state_dict(saved);
+    Step amp_cl = train_step(*net, x, y, true, true);
+    CHECK(amp_cl.logits.dtype() == DType::F16);
+    // f16 results may differ by an ulp where f32 sums were ordered differently.
+    CHECK(rel_err(amp.logits, amp_cl.logits) < 1e-2);
+    MESSAGE(arch, ": NHWC vs NCHW relative error f32 logits ", rel_err(ref.logits, cl.logits),
+            " grads ", global_grad_err(ref, cl), "; amp logits ", rel_err(amp.logits, amp_cl.logits),
+            " grads ", global_grad_err(amp, amp_cl));
+  }
 }

@@ -58,4 +58,8 @@ float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
                       float* running_var, float* save_mean, float* save_invstd, float* ab);
 float* bn_eval_coefs(int C, const float* gamma, const float* beta, const float* running_mean,
                      const float* running_var, float eps, float* ab);
+// The same statistics of binary16 activations (x points to IEEE half data).
+float* bn_train_coefs_f16(const void* x, int N, int C, int HW, const float* gamma,
+                          const float* beta, float eps, float momentum, float* running_mean,
+                          float* running_var, float* save_mean, float* save_invstd, float* ab);
 }  // namespace ss::cuda

@@ -38,4 +38,14 @@ void bn_act_bwd(const float* x, const float* dy, const float* residual, const fl
                 int C, int HW, const float* gamma, const float* save_mean,
                 const float* save_invstd, const float* coef, bool training, Act act, float alpha,
                 float* dx, float* dgamma, float* dbeta, float* dresidual);
+// Mixed precision: x, residual, y, dy, dx, dresidual are binary16 (IEEE half data);
+// parameters, statistics and coef stay f32, arithmetic is f32 as above.
+void bn_act_fwd_f16(const void* x, const void* residual, int N, int C, int HW, const float* gamma,
+                    const float* beta, bool training, float eps, float momentum,
+                    float* running_mean, float* running_var, Act act, float alpha, void* y,
+                    float* save_mean, float* save_invstd, float* coef);
+void bn_act_bwd_f16(const void* x, const void* dy, const void* residual, const void* y, int N,
+                    int C, int HW, const float* gamma, const float* save_mean,
+                    const float* save_invstd, const float* coef, bool training, Act act,
+                    float alpha, void* dx, float* dgamma, float* dbeta, void* dresidual);
 }  // namespace ss::cuda
