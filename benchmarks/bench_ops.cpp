@@ -46,10 +46,6 @@
 extern "C" void openblas_set_num_threads(int);
 extern "C" char* openblas_get_corename(void);
 
-#ifndef SS_BENCH_DIR
-#define SS_BENCH_DIR "benchmarks"
-#endif
-
 namespace {
 
 using json = nlohmann::json;
@@ -382,7 +378,7 @@ int main(int argc, char** argv) {
     openblas_set_num_threads(threads);
     if (torch_python.empty())
       torch_python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    if (torch_script.empty()) torch_script = std::string(SS_BENCH_DIR) + "/torch_ops.py";
+    if (torch_script.empty()) torch_script = ss::source_dir() + "/benchmarks/torch_ops.py";
 
     std::vector<Case> cases;
     for (auto& c : make_cases(batch))

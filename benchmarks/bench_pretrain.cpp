@@ -26,7 +26,7 @@ std::map<std::string, json> run_torch(const std::string& python, int threads, in
   char args[256];
   std::snprintf(args, sizeof args, " --threads %d --res %d --batch %d --width %g --iters %d", threads,
                 res, batch, width, iters);
-  return bench::json_lines_by(python + " " + SS_BENCH_DIR + "/torch_pretrain.py" + args, "method");
+  return bench::json_lines_by(python + " " + source_dir() + "/benchmarks/torch_pretrain.py" + args, "method");
 }
 }  // namespace
 

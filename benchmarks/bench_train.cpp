@@ -114,7 +114,7 @@ std::map<std::string, json> run_torch(const std::string& python, const std::vect
                                       const std::vector<std::string>& modes, int threads,
                                       int iters, int warmup, const std::string& device) {
   if (python == "none" || modes.empty()) return {};
-  std::string cmd = python + " " + SS_BENCH_DIR + "/torch_train.py --threads " +
+  std::string cmd = python + " " + source_dir() + "/benchmarks/torch_train.py --threads " +
                     std::to_string(threads) + " --iters " + std::to_string(iters) +
                     " --warmup " + std::to_string(warmup) + " --device " + device + " --modes ";
   for (size_t i = 0; i < modes.size(); ++i) cmd += (i ? "," : "") + modes[i];
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> specs;
   std::string device = "cpu", python = "/usr/bin/python3", torch_modes_opt;
   int iters = -1, warmup = -1, threads = 0;
-  bool amp = false, all = false, profile = false;
+  bool amp = false, all = false, profile = false, nchw = false;
   double peak_tflops = 0;
   app.add_option("--case", specs,
                  "arch:res:batch:width (repeatable); default CPU: resnet9:64:32:1, resnet50:64:16:1, "
@@ -145,6 +145,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0 = OpenMP default)");
   app.add_option("--torch", python, "python with torch for the baseline, or none")->capture_default_str();
   app.add_flag("--amp", amp, "ours in mixed precision (ss::AutocastGuard around forward + loss; fp32 parameters)");
+  app.add_flag("--nchw", nchw,
+               "ours amp on CUDA in NCHW (default: channels-last activations, like PyTorch's AMP mode)");
   app.add_flag("--precision-all", all,
                "ours amp and fp32; PyTorch eager fp32, eager AMP channels_last and torch.compile");
   app.add_option("--torch-modes", torch_modes_opt,
@@ -239,10 +241,12 @@ int main(int argc, char** argv) {
 
     for (auto& prec : ours) {
       const bool use_amp = prec == "amp";
+      const bool use_cl = use_amp && gpu && !nchw;  // on the CPU NHWC only adds conversions
       json j = {{"name", "train_step"}, {"impl", "ours"}, {"case", c.key()}, {"mode", prec},
                 {"key", c.key() + "/ours_" + prec}, {"arch", c.arch}, {"res", c.res},
                 {"batch", c.batch}, {"width", c.width}, {"device", dev.str()},
-                {"dtype", use_amp ? "f16 autocast (f32 params)" : "f32"}, {"threads", nthreads},
+                {"dtype", use_amp ? "f16 autocast (f32 params)" : "f32"},
+                {"layout", use_cl ? "channels_last" : "nchw"}, {"threads", nthreads},
                 {"gpu", gpu ? json(gpu_name) : json(nullptr)}, {"train_gflop_per_img", gflop},
                 {"peak_tflops", peak}};
       try {
@@ -269,6 +273,7 @@ int main(int argc, char** argv) {
           {
             nvtx::Range r("forward");
             AutocastGuard autocast(use_amp);
+            ChannelsLastGuard channels_last(use_cl);
             auto out = model->run(x);
             loss = add(cross_entropy(out.logits[0], t1), cross_entropy(out.logits[1], t2));
           }

@@ -53,7 +53,9 @@ double median_seconds(int warmup, int iters, bool cuda, Step&& step) {
 inline void add_baseline(nlohmann::json& j, const std::map<std::string, nlohmann::json>& torch,
                          const std::string& key, double img_per_s) {
   auto it = torch.find(key);
-  if (it == torch.end()) {
+  // A skipped or failed baseline line carries no img_per_s: no ratio, not a crash.
+  if (it == torch.end() || !it->second.contains("img_per_s") ||
+      !it->second["img_per_s"].is_number()) {
     j["vs_baseline"] = nullptr;
     return;
   }

@@ -18,7 +18,9 @@
 # Environment: SS_CUDA_ARCH (default 90: H100/H200), JOBS (default nproc),
 #              GPU_CHECK_BUDGET_S, PYTHON (interpreter with torch; default: auto-detect),
 #              GPU_CHECK_TAR (also pack OUTDIR into this .tar.gz at the end),
-#              GPU_CHECK_BUILD (build folder; default build/gpu).
+#              GPU_CHECK_BUILD (build folder; default build/gpu),
+#              GPU_CHECK_BUNDLE (a build made elsewhere by benchmarks/gpu_bundle.sh, for GPU
+#              machines without our Debian libraries: unpacked instead of building).
 # Files in OUTDIR: summary.md summary.txt gpu.txt setup.log configure.log build_core.log
 #   build_all.log train_resnet9.jsonl train_resnet50.jsonl torch_compile_resnet9.jsonl
 #   torch_compile_resnet50.jsonl parity.log sanitizer_memcheck.log sanitizer_racecheck.log
@@ -153,19 +155,65 @@ fi
 TABLE_PY="$(command -v python3 || echo "$PY")"
 table() { "$TABLE_PY" benchmarks/make_table.py "$OUT" >/dev/null 2>>"$OUT/make_table.err"; }
 
+# Directories holding cuBLAS/cuDNN on this machine: the toolkit's, and PyTorch's pip wheels
+# (where cuDNN usually is on GPU images).
+cuda_lib_dirs() {
+  local d dirs=()
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+    [[ -d "$d" ]] && dirs+=("$d")
+  done
+  for py in "$PY" python3; do
+    [[ "$py" == none ]] && continue
+    d=$("$py" -c 'import importlib, os
+out = []
+for m in ("nvidia.cudnn", "nvidia.cublas", "nvidia.cu13", "nvidia.cuda_runtime"):
+    try:
+        for p in importlib.import_module(m).__path__:
+            if os.path.isdir(os.path.join(p, "lib")): out.append(os.path.join(p, "lib"))
+    except Exception:
+        pass
+print(":".join(out))' 2>/dev/null) && [[ -n "$d" ]] && { dirs+=("$d"); break; }
+  done
+  (IFS=:; echo "${dirs[*]}")
+}
+
 # ---- build: what the first numbers need, then (in the background, later) the rest ----
-if [[ -x scripts/setup.sh ]]; then
-  # short limit: without network (GPU lease machines) apt-get can only fail
-  step setup 30 "$OUT/setup.log" scripts/setup.sh
+BUNDLE_TAR="${GPU_CHECK_BUNDLE:-}"
+if [[ -n "$BUNDLE_TAR" ]]; then
+  # Prebuilt here-and-now impossible (no Debian -dev packages, no network): unpack the
+  # bundle at its build-tree layout and point CTest's absolute paths at this checkout.
+  BUILD="${GPU_CHECK_BUILD:-/tmp/ss-gpu-bundle}"
+  unpack() {
+    rm -rf "$BUILD" && mkdir -p "$BUILD" && xz -dc "$BUNDLE_TAR" | tar -C "$BUILD" -xf - || return 1
+    local old_build old_root
+    old_build=$(sed -n 1p "$BUILD/BUILD_PATHS") old_root=$(sed -n 2p "$BUILD/BUILD_PATHS")
+    find "$BUILD" -name '*.cmake' -exec sed -i -e "s|$old_build|$BUILD|g" -e "s|$old_root|$ROOT|g" {} +
+    echo "bundle commit $(cat "$BUILD/COMMIT"), needs $(cat "$BUILD/GLIBC_NEEDED"); here: $(ldd --version | head -1)"
+  }
+  export BUILD BUNDLE_TAR ROOT
+  export -f unpack
+  step unpack 120 "$OUT/build_core.log" bash -c unpack
+  export LD_LIBRARY_PATH="$BUILD/lib:$(cuda_lib_dirs)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export SS_SOURCE_DIR="$ROOT"
+  {
+    echo "--- LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+    echo "--- ldd bench_train (unresolved libraries would stop every step):"
+    ldd "$BUILD/benchmarks/bench_train" 2>&1 | grep -E 'not found|cudnn|cublas|hdf5|openblas'
+  } >>"$OUT/gpu.txt" 2>&1
+else
+  if [[ -x scripts/setup.sh ]]; then
+    # short limit: without network (GPU lease machines) apt-get can only fail
+    step setup 30 "$OUT/setup.log" scripts/setup.sh
+  fi
+  step configure 90 "$OUT/configure.log" \
+    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSS_WITH_CUDA=ON \
+    -DCMAKE_CUDA_ARCHITECTURES="$ARCH"
+  CORE=()
+  for t in bench_train test_engine test_data bench_ops bench_pretrain; do
+    cmake --build "$BUILD" --target help 2>/dev/null | grep -q "^$t:" && CORE+=("$t")
+  done
+  step build_core 300 "$OUT/build_core.log" cmake --build "$BUILD" -j "$JOBS" --target "${CORE[@]}"
 fi
-step configure 90 "$OUT/configure.log" \
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSS_WITH_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$ARCH"
-CORE=()
-for t in bench_train test_engine test_data bench_ops bench_pretrain; do
-  cmake --build "$BUILD" --target help 2>/dev/null | grep -q "^$t:" && CORE+=("$t")
-done
-step build_core 300 "$OUT/build_core.log" cmake --build "$BUILD" -j "$JOBS" --target "${CORE[@]}"
 tail -5 "$OUT/build_core.log" >&2
 
 TRAIN="$BUILD/benchmarks/bench_train"
@@ -190,7 +238,7 @@ fi
 table
 
 # ---- everything else compiles in the background while the untimed GPU checks run ----
-bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
+[[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
 
 step parity 60 "$OUT/parity.log" "$TEST_ENGINE" -tc='*parity*'
 

@@ -7,9 +7,11 @@
 #include <filesystem>
 
 #include "ss/allocator.h"
+#include "ss/amp.h"
 #include "ss/autograd.h"
 #include "ss/data/loader.h"
 #include "ss/data/splits.h"
+#include "ss/grad_scaler.h"
 #include "ss/io/atomic_file.h"
 #include "ss/io/safetensors.h"
 #include "ss/models/checkpoint.h"
@@ -49,6 +51,8 @@ PretrainOptions PretrainOptions::from_config(const Config& c) {
   o.min_samples = c.integer("train.min_samples", o.min_samples);
   o.max_images = c.integer("train.max_images", o.max_images);
   o.augment = c.boolean("train.augment", o.augment);
+  o.amp = c.boolean("train.amp", o.amp);
+  o.amp_init_scale = c.number("train.amp_init_scale", o.amp_init_scale);
   o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
   o.device = c.str("device", o.device);
   o.out = c.str("out", o.out);
@@ -80,7 +84,8 @@ void PretrainOptions::apply_method_defaults() {
 
 namespace {
 
-void save_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& opt, const json& state) {
+void save_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& opt,
+                     const GradScaler& scaler, const json& state) {
   io::TensorMap t;
   for (auto& [k, v] : m.state_dict()) t["method." + k] = v;
   auto names = m.named_parameters();
@@ -88,10 +93,15 @@ void save_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& o
     t["optim.exp_avg." + names[i].first] = opt.exp_avg()[i];
     t["optim.exp_avg_sq." + names[i].first] = opt.exp_avg_sq()[i];
   }
+  t["optim.step"] = opt.applied_steps();
+  for (auto& [k, v] : scaler.state_dict()) t["scaler." + k] = v;
   io::save_safetensors(path, t, {{"format", "pt"}, {"state", state.dump()}});
 }
 
-json load_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& opt) {
+// Older checkpoints lack optim.step (then it equals state.step: no step was ever skipped)
+// and scaler.* (then the scaler starts fresh).
+json load_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& opt,
+                     GradScaler& scaler) {
   io::Metadata meta;
   io::TensorMap t = io::load_safetensors(path, &meta);
   std::map<std::string, Tensor> sd;
@@ -106,11 +116,19 @@ json load_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& o
     opt.exp_avg_sq()[i].copy_(b->second);
   }
   SS_CHECK(meta.count("state"), path, ": not a pretraining checkpoint (no 'state' metadata)");
+  json state;
   try {
-    return json::parse(meta["state"]);
+    state = json::parse(meta["state"]);
   } catch (const std::exception& e) {
     SS_FAIL(path, ": corrupt 'state' metadata: ", e.what());
   }
+  opt.set_steps(state["step"].get<int64_t>());
+  if (auto it = t.find("optim.step"); it != t.end()) opt.applied_steps().copy_(it->second);
+  std::map<std::string, Tensor> sc;
+  for (auto& [k, v] : t)
+    if (k.rfind("scaler.", 0) == 0) sc[k.substr(7)] = v;
+  scaler.load_state_dict(sc);
+  return state;
 }
 
 std::string fmt_metrics(const std::vector<std::pair<std::string, double>>& names, const json& e) {
@@ -151,6 +169,8 @@ json pretrain(const PretrainOptions& o_in) {
   method->train();
 
   optim::Adam opt(method->parameters(), {o.lr, o.beta1, o.beta2, 1e-8, o.weight_decay});
+  // torch.cuda.amp defaults: x2 after 2000 finite steps, x0.5 on overflow.
+  GradScaler scaler(dev, o.amp_init_scale, 2.0, 0.5, 2000, o.amp);
   data::LoaderOptions lo;
   lo.batch_size = o.batch, lo.shuffle = true, lo.seed = o.seed, lo.min_samples = o.min_samples;
   lo.drop_last = true, lo.augment = o.augment, lo.aug = method->augmentation();
@@ -165,8 +185,7 @@ json pretrain(const PretrainOptions& o_in) {
   const std::string ckpt = o.out + "/checkpoint.safetensors";
   json state = {{"epoch", 0}, {"step", 0}, {"epochs", json::array()}, {"steps", json::array()}};
   if (o.resume && fs::exists(ckpt)) {
-    state = load_checkpoint(ckpt, *method, opt);
-    opt.set_steps(state["step"].get<int64_t>());
+    state = load_checkpoint(ckpt, *method, opt, scaler);
     loader.seek(state["epoch"].get<int64_t>());
     if (!o.quiet)
       std::printf("pretrain: resumed from %s at epoch %lld\n", ckpt.c_str(),
@@ -174,9 +193,10 @@ json pretrain(const PretrainOptions& o_in) {
   }
   const std::string describe = method->downstream()->describe();
   if (!o.quiet)
-    std::printf("pretrain: %s on %s (%zu train images, %dpx), %s, %lld steps/epoch x %d epochs, batch %d, lr %g, %s\n",
+    std::printf("pretrain: %s on %s (%zu train images, %dpx), %s, %lld steps/epoch x %d epochs, batch %d, lr %g, %s%s\n",
                 mc.method.c_str(), o.data.c_str(), train_idx.size(), mc.res, describe.c_str(),
-                (long long)steps_per_epoch, o.epochs, o.batch, o.lr, dev.str().c_str());
+                (long long)steps_per_epoch, o.epochs, o.batch, o.lr, dev.str().c_str(),
+                o.amp ? ", amp (fp16 + loss scaling)" : "");
 
   io::Metadata meta = {{"pretext", mc.method}, {"data", o.data}, {"seed", std::to_string(o.seed)}};
   double img_per_s = 0;
@@ -187,17 +207,25 @@ json pretrain(const PretrainOptions& o_in) {
     double loss_sum = 0;
     std::vector<std::pair<std::string, double>> msum;
     int64_t nb = 0;
+    const int64_t skipped_before = o.amp ? opt.steps() - opt.applied_steps_value() : 0;
     while (auto b = loader.next()) {
       const int64_t step = opt.steps();
-      opt.set_lr(sched.at(step));
-      pretext::StepOutput so = method->step(*b, step);
+      opt.set_lr(sched.at(step));  // advances on skipped (overflow) steps too, as torch
+      pretext::StepOutput so;
+      {
+        AutocastGuard autocast(o.amp);
+        so = method->step(*b, step);
+      }
+      // The unscaled loss: an overflow in the scaled gradients is skipped by the scaler,
+      // a non-finite loss is a diverged run.
       const double l = so.loss.item();
       if (!std::isfinite(l))
         SS_FAIL(mc.method, " pretraining loss became ", l, " at step ", step + 1, " (epoch ", ep + 1,
                 "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
       opt.zero_grad();
-      so.loss.backward();
-      opt.step();
+      scaler.scale(so.loss).backward();
+      scaler.step(opt);
+      scaler.update();
       loss_sum += l;
       if (nb == 0) {
         msum = so.metrics;
@@ -219,14 +247,18 @@ json pretrain(const PretrainOptions& o_in) {
     json entry = {{"epoch", ep + 1}, {"loss", nb ? loss_sum / double(nb) : 0.0}, {"lr", opt.lr()},
                   {"img_per_s", img_per_s}, {"steps", nb}};
     for (auto& [k, v] : msum) entry[k] = nb ? v / double(nb) : 0.0;
+    if (o.amp) {
+      entry["loss_scale"] = scaler.scale_value();
+      entry["skipped_steps"] = opt.steps() - opt.applied_steps_value() - skipped_before;
+    }
     state["epochs"].push_back(entry);
     state["epoch"] = ep + 1;
     state["step"] = opt.steps();
-    save_checkpoint(ckpt, *method, opt, state);
+    save_checkpoint(ckpt, *method, opt, scaler, state);
     meta["epochs"] = std::to_string(ep + 1);
     models::save_backbone(o.out + "/backbone.safetensors", *method->downstream(), meta);
     json curve = {{"method", mc.method}, {"data", o.data}, {"model", describe}, {"arch", mc.model.arch},
-                  {"width", mc.model.width}, {"batch", o.batch}, {"lr", o.lr}, {"seed", o.seed},
+                  {"width", mc.model.width}, {"batch", o.batch}, {"lr", o.lr}, {"seed", o.seed}, {"amp", o.amp},
                   {"device", dev.str()}, {"epochs", state["epochs"]}, {"steps", state["steps"]}};
     io::write_file_atomically(o.out + "/loss_curve.json", curve.dump(1) + "\n");
     if (!o.quiet)
@@ -244,7 +276,7 @@ json pretrain(const PretrainOptions& o_in) {
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   json curve = {{"method", mc.method}, {"data", o.data}, {"model", describe}, {"arch", mc.model.arch},
-                {"width", mc.model.width}, {"batch", o.batch}, {"lr", o.lr}, {"seed", o.seed},
+                {"width", mc.model.width}, {"batch", o.batch}, {"lr", o.lr}, {"seed", o.seed}, {"amp", o.amp},
                 {"device", dev.str()}, {"epochs", state["epochs"]}, {"steps", state["steps"]},
                 {"img_per_s", img_per_s}, {"wall_s", wall},
                 {"peak_host_mb", double(CachingAllocator::for_device(Device::cpu()).peak_bytes()) / 1048576.0}};

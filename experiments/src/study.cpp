@@ -16,6 +16,7 @@
 #include "ss/kernels/runtime.h"
 #include "ss/progress.h"
 #include "ss/render/dataset.h"
+#include "ss/platform.h"
 
 namespace ss::app {
 namespace fs = std::filesystem;
@@ -33,7 +34,7 @@ json StudyPoint::to_json() const {
 Config load_study_config(const std::string& p, const std::vector<std::string>& sets) {
   std::string path = p;
   if (!fs::exists(path)) {
-    const std::string preset = std::string(SS_SOURCE_DIR) + "/experiments/configs/study_" + p + ".toml";
+    const std::string preset = source_dir() + "/experiments/configs/study_" + p + ".toml";
     SS_CHECK(fs::exists(preset), "study: '", p, "' is neither a config file nor a preset (",
              preset, " not found; presets: quick, standard, paper)");
     path = preset;

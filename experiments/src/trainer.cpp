@@ -6,10 +6,12 @@
 #include <filesystem>
 
 #include "ss/allocator.h"
+#include "ss/amp.h"
 #include "ss/autograd.h"
 #include "ss/data/loader.h"
 #include "ss/data/splits.h"
 #include "ss/exp/task.h"
+#include "ss/grad_scaler.h"
 #include "ss/io/atomic_file.h"
 #include "ss/io/safetensors.h"
 #include "ss/models/checkpoint.h"
@@ -44,6 +46,8 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.min_samples = c.integer("train.min_samples", o.min_samples);
   o.eval_max = c.integer("train.eval_max", o.eval_max);
   o.augment = c.boolean("train.augment", o.augment);
+  o.amp = c.boolean("train.amp", o.amp);
+  o.amp_init_scale = c.number("train.amp_init_scale", o.amp_init_scale);
   o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
   o.device = c.str("device", o.device);
   o.out = c.str("out", o.out);
@@ -121,9 +125,10 @@ json evaluate(Setup& s, const std::vector<int64_t>& idx, int batch, bool probe) 
   return j;
 }
 
-// Checkpoint = model state + Adam moments + progress metadata, written atomically.
+// Checkpoint = model state + Adam moments and applied-step count + loss-scaler state (amp)
+// + progress metadata, written atomically.
 void save_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam& opt,
-                     const json& state) {
+                     const GradScaler& scaler, const json& state) {
   io::TensorMap t;
   for (auto& [k, v] : m.state_dict()) t["model." + k] = v;
   auto names = m.named_parameters();
@@ -131,10 +136,25 @@ void save_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam
     t["optim.exp_avg." + names[i].first] = opt.exp_avg()[i];
     t["optim.exp_avg_sq." + names[i].first] = opt.exp_avg_sq()[i];
   }
+  t["optim.step"] = opt.applied_steps();
+  for (auto& [k, v] : scaler.state_dict()) t["scaler." + k] = v;
   io::save_safetensors(path, t, {{"format", "pt"}, {"state", state.dump()}});
 }
 
-json load_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam* opt) {
+// Older checkpoints lack optim.step (then it equals state.step: no step was ever skipped)
+// and scaler.* (then the scaler starts fresh).
+void restore_optim_state(const io::TensorMap& t, const json& state, optim::Adam& opt,
+                         GradScaler& scaler) {
+  opt.set_steps(state["step"].get<int64_t>());
+  if (auto it = t.find("optim.step"); it != t.end()) opt.applied_steps().copy_(it->second);
+  std::map<std::string, Tensor> sc;
+  for (auto& [k, v] : t)
+    if (k.rfind("scaler.", 0) == 0) sc[k.substr(7)] = v;
+  scaler.load_state_dict(sc);
+}
+
+json load_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam* opt,
+                     GradScaler* scaler) {
   io::Metadata meta;
   io::TensorMap t = io::load_safetensors(path, &meta);
   std::map<std::string, Tensor> sd;
@@ -151,11 +171,14 @@ json load_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam
     }
   }
   SS_CHECK(meta.count("state"), path, ": not a training checkpoint (no 'state' metadata)");
+  json state;
   try {
-    return json::parse(meta["state"]);
+    state = json::parse(meta["state"]);
   } catch (const std::exception& e) {
     SS_FAIL(path, ": corrupt 'state' metadata: ", e.what());
   }
+  if (opt) restore_optim_state(t, state, *opt, *scaler);
+  return state;
 }
 
 std::string fmt_metrics(const json& j) {
@@ -185,6 +208,8 @@ json train(const TrainOptions& o) {
   else
     params = s.model->parameters();
   optim::Adam opt(params, {o.lr, o.beta1, o.beta2, 1e-8, o.weight_decay});
+  // torch.cuda.amp defaults: x2 after 2000 finite steps, x0.5 on overflow.
+  GradScaler scaler(s.dev, o.amp_init_scale, 2.0, 0.5, 2000, o.amp);
 
   data::LoaderOptions lo;
   lo.batch_size = o.batch, lo.shuffle = true, lo.seed = o.seed, lo.min_samples = o.min_samples;
@@ -197,15 +222,15 @@ json train(const TrainOptions& o) {
   const std::string ckpt = o.out + "/checkpoint.safetensors";
   json state = {{"epoch", 0}, {"step", 0}, {"curve", json::array()}, {"best", nullptr}};
   if (o.resume && fs::exists(ckpt)) {
-    state = load_checkpoint(ckpt, *s.model, &opt);
-    opt.set_steps(state["step"].get<int64_t>());
+    state = load_checkpoint(ckpt, *s.model, &opt, &scaler);
     loader.seek(state["epoch"].get<int64_t>());
     if (!o.quiet) std::printf("train: resumed from %s at epoch %lld\n", ckpt.c_str(), (long long)state["epoch"].get<int64_t>());
   }
   if (!o.quiet)
-    std::printf("train: %s on %s (%s), n=%zu, %lld steps/epoch x %d epochs, %s\n",
+    std::printf("train: %s on %s (%s), n=%zu, %lld steps/epoch x %d epochs, %s%s\n",
                 s.model->describe().c_str(), o.data.c_str(), o.task.c_str(), train_idx.size(),
-                (long long)steps_per_epoch, o.epochs, s.dev.str().c_str());
+                (long long)steps_per_epoch, o.epochs, s.dev.str().c_str(),
+                o.amp ? ", amp (fp16 + loss scaling)" : "");
 
   const std::string primary = s.task->primary();
   double img_per_s = 0;
@@ -216,16 +241,24 @@ json train(const TrainOptions& o) {
                  steps_per_epoch * o.batch);
     double loss_sum = 0;
     int64_t nb = 0;
+    const int64_t skipped_before = o.amp ? opt.steps() - opt.applied_steps_value() : 0;
     while (auto b = loader.next()) {
-      opt.set_lr(sched.at(opt.steps()));
-      Tensor loss = s.task->loss(forward(*s.model, b->x, o.freeze, o.linear_probe), *b);
+      opt.set_lr(sched.at(opt.steps()));  // advances on skipped (overflow) steps too, as torch
+      Tensor loss;
+      {
+        AutocastGuard autocast(o.amp);
+        loss = s.task->loss(forward(*s.model, b->x, o.freeze, o.linear_probe), *b);
+      }
+      // The unscaled loss: an overflow in the scaled gradients is skipped by the scaler,
+      // a non-finite loss is a diverged run.
       const double l = loss.item();
       if (!std::isfinite(l))
         SS_FAIL("training loss became ", l, " at step ", opt.steps() + 1, " (epoch ", ep + 1,
                 "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
       opt.zero_grad();
-      loss.backward();
-      opt.step();
+      scaler.scale(loss).backward();
+      scaler.step(opt);
+      scaler.update();
       loss_sum += l;
       ++nb;
       char extra[48];
@@ -236,6 +269,10 @@ json train(const TrainOptions& o) {
     img_per_s = bar.rate();
     json entry = {{"epoch", ep + 1}, {"train_loss", nb ? loss_sum / double(nb) : 0.0},
                   {"lr", opt.lr()}, {"img_per_s", img_per_s}};
+    if (o.amp) {
+      entry["loss_scale"] = scaler.scale_value();
+      entry["skipped_steps"] = opt.steps() - opt.applied_steps_value() - skipped_before;
+    }
     if ((ep + 1) % o.eval_every == 0 || ep + 1 == o.epochs) {
       json v = evaluate(s, valid_idx, std::max(o.batch, 64), o.linear_probe);
       entry["valid"] = v;
@@ -251,14 +288,14 @@ json train(const TrainOptions& o) {
     state["curve"].push_back(entry);
     state["epoch"] = ep + 1;
     state["step"] = opt.steps();
-    save_checkpoint(ckpt, *s.model, opt, state);
+    save_checkpoint(ckpt, *s.model, opt, scaler, state);
     std::fflush(stdout);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   json result = {{"task", o.task}, {"data", o.data}, {"n", int64_t(train_idx.size())},
                  {"model", s.model->describe()}, {"arch", o.model.arch}, {"width", o.model.width},
                  {"freeze", o.freeze}, {"init", o.init}, {"linear_probe", o.linear_probe},
-                 {"epochs", o.epochs}, {"batch", o.batch}, {"seed", o.seed},
+                 {"epochs", o.epochs}, {"batch", o.batch}, {"seed", o.seed}, {"amp", o.amp},
                  {"device", s.dev.str()}, {"primary_metric", primary},
                  {"best_valid", state["best"]["valid"]}, {"test_at_best_valid", state["best"]["test"]},
                  {"best_epoch", state["best"]["epoch"]}, {"curve", state["curve"]},
@@ -277,7 +314,7 @@ json evaluate_checkpoint(const TrainOptions& o, const std::string& checkpoint, c
   TrainOptions oo = o;
   oo.init.clear();
   Setup s = make_setup(oo);
-  load_checkpoint(checkpoint, *s.model, nullptr);
+  load_checkpoint(checkpoint, *s.model, nullptr, nullptr);
   s.model->to(s.dev);
   SS_CHECK(split == "valid" || split == "test", "eval: --split must be valid or test, got '", split, "'");
   auto idx = capped(split == "valid" ? s.splits.valid.indices() : s.splits.test.indices(), o.eval_max);

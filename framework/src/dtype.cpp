@@ -41,8 +41,13 @@ std::string Device::str() const {
 Device Device::parse(const std::string& s) {
   if (s == "cpu") return cpu();
   if (s == "cuda") return cuda(0);
-  if (s.rfind("cuda:", 0) == 0) return cuda(std::stoi(s.substr(5)));
-  SS_FAIL("unknown device '", s, "' (expected cpu, cuda or cuda:N)");
+  if (s == "cuda:0") return cuda(0);
+  // One stream and one set of library handles serve device 0 (kernels/cuda/context.h);
+  // other ordinals would silently run there, so they are refused. CUDA_VISIBLE_DEVICES
+  // picks which GPU is device 0.
+  SS_CHECK(s.rfind("cuda:", 0) != 0, "device '", s,
+           "': only cuda:0 is supported (choose the GPU with CUDA_VISIBLE_DEVICES)");
+  SS_FAIL("unknown device '", s, "' (expected cpu, cuda or cuda:0)");
 }
 
 bool cuda_available() {

@@ -1,4 +1,5 @@
 // Shape ops: views where possible (reshape of contiguous data, slice), copies otherwise.
+#include <algorithm>
 #include <numeric>
 
 #include <vector>
@@ -211,6 +212,40 @@ Tensor index_select(const Tensor& x_in, const Tensor& idx_in) {
     return std::vector<Tensor>{dx};
   });
   return y;
+}
+
+void index_copy_(Tensor& dst, const Tensor& idx_in, const Tensor& src_in) {
+  check_dim("index_copy_", dst, 2, "destination");
+  SS_CHECK(dst.is_contiguous(), "index_copy_: destination ", dst.desc(), " is not contiguous");
+  SS_CHECK(idx_in.dtype() == DType::I64, "index_copy_: indices must be i64, got ", idx_in.desc());
+  const int64_t rows = dst.size(0), D = dst.size(1), n = idx_in.numel();
+  SS_CHECK(src_in.dim() == 2 && src_in.size(0) == n && src_in.size(1) == D,
+           "index_copy_: source ", src_in.desc(), " for ", n, " rows of ", dst.desc());
+  Tensor idx = idx_in.to(Device::cpu()).contiguous();
+  const int64_t* ip = idx.data<int64_t>();
+  for (int64_t i = 0; i < n; ++i)
+    SS_CHECK(ip[i] >= 0 && ip[i] < rows, "index_copy_: index ", ip[i], " out of range [0, ",
+             rows, ")");
+  // Keep the last occurrence of each row, so the parallel scatter has distinct targets.
+  std::vector<int64_t> keep_rows, keep_pos;
+  {
+    std::vector<char> seen(size_t(rows), 0);
+    for (int64_t i = n - 1; i >= 0; --i)
+      if (!seen[size_t(ip[i])]++) keep_rows.push_back(ip[i]), keep_pos.push_back(i);
+  }
+  std::reverse(keep_rows.begin(), keep_rows.end());  // source order: keep_pos ascending
+  std::reverse(keep_pos.begin(), keep_pos.end());
+  NoGradGuard ng;
+  Tensor src = src_in.to(dst.dtype()).to(dst.device()).contiguous();
+  const int64_t m = int64_t(keep_rows.size());
+  if (m < n) src = index_select(src, Tensor::from_vector(keep_pos, {m}));
+  const int es = int(dtype_size(dst.dtype()));
+  if (dst.is_cuda()) {
+    Tensor r = Tensor::from_vector(keep_rows, {m}, dst.device());
+    SS_CUDA(cuda::scatter_rows(src.raw(), D, r.data<int64_t>(), m, dst.raw(), es));
+  } else {
+    cpu::scatter_rows(src.raw(), D, keep_rows.data(), m, dst.raw(), es);
+  }
 }
 
 }  // namespace ss

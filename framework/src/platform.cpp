@@ -24,4 +24,9 @@ void configure_process(char** argv) {
   // exec failed (e.g. no /proc): carry on with the libraries' own defaults.
 }
 
+std::string source_dir() {
+  const char* e = std::getenv("SS_SOURCE_DIR");
+  return e && *e ? std::string(e) : std::string(SS_SOURCE_DIR);
+}
+
 }  // namespace ss

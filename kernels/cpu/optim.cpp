@@ -7,7 +7,9 @@
 
 namespace ss::cpu {
 
-template <class T> void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamParams& a) {
+template <class T>
+void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamParams& a, const float* found_inf) {
+  if (found_inf && *found_inf != 0.f) return;
   const double bc1 = 1.0 - std::pow(double(a.beta1), double(a.step));
   const double bc2 = 1.0 - std::pow(double(a.beta2), double(a.step));
   const T step_size = T(a.lr / bc1);
@@ -24,7 +26,8 @@ template <class T> void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const
 
 template <class T>
 void sgd_step(T* p, const T* g, T* buf, int64_t n, float lr, float momentum, float wd,
-              bool first_step) {
+              bool first_step, const float* found_inf) {
+  if (found_inf && *found_inf != 0.f) return;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     T gi = g[i] + T(wd) * p[i];
@@ -36,8 +39,8 @@ void sgd_step(T* p, const T* g, T* buf, int64_t n, float lr, float momentum, flo
   }
 }
 
-#define INST(T)                                                                      \
-  template void adam_step<T>(T*, const T*, T*, T*, int64_t, const AdamParams&);      \
-  template void sgd_step<T>(T*, const T*, T*, int64_t, float, float, float, bool);
+#define INST(T)                                                                           \
+  template void adam_step<T>(T*, const T*, T*, T*, int64_t, const AdamParams&, const float*); \
+  template void sgd_step<T>(T*, const T*, T*, int64_t, float, float, float, bool, const float*);
 SS_INSTANTIATE_FLOATS(INST)
 }  // namespace ss::cpu

@@ -20,6 +20,18 @@ struct Gather {
   }
 };
 
+template <class W>
+struct Scatter {
+  const W* src;
+  W* dst;
+  const int64_t* idx;
+  int64_t words;
+  __device__ void operator()(int64_t k) const {
+    const int64_t i = k / words, w = k - i * words;
+    dst[idx[i] * words + w] = src[k];
+  }
+};
+
 struct ScatterAdd {
   const float* g;
   float* dx;
@@ -38,6 +50,20 @@ void launch_gather(const void* src, void* dst, const int64_t* idx, int64_t n, in
   dev::launch_each(Gather<W>{static_cast<const W*>(src), static_cast<W*>(dst), idx, words},
                    n * words);
 }
+template <class W>
+void launch_scatter(const void* src, void* dst, const int64_t* idx, int64_t n, int64_t words) {
+  dev::launch_each(Scatter<W>{static_cast<const W*>(src), static_cast<W*>(dst), idx, words},
+                   n * words);
+}
+
+// Widest word (16, 4, 2 or 1 bytes) dividing a row and both base addresses.
+int word_size(const void* a, const void* b, int64_t bytes) {
+  for (int w : {16, 4, 2})
+    if (bytes % w == 0 && reinterpret_cast<uintptr_t>(a) % w == 0 &&
+        reinterpret_cast<uintptr_t>(b) % w == 0)
+      return w;
+  return 1;
+}
 
 }  // namespace
 
@@ -45,24 +71,29 @@ void gather_rows(const void* src, int64_t D, const int64_t* idx, int64_t n, void
                  int elem_size) {
   const int64_t bytes = D * elem_size;
   if (n <= 0 || bytes <= 0) return;
-  // Widest word that divides a row and both base addresses, so a row moves in few loads.
-  const auto aligned = [&](int64_t w) {
-    return bytes % w == 0 && reinterpret_cast<uintptr_t>(src) % w == 0 &&
-           reinterpret_cast<uintptr_t>(dst) % w == 0;
-  };
-  if (aligned(16))
-    launch_gather<int4>(src, dst, idx, n, bytes / 16);
-  else if (aligned(4))
-    launch_gather<int>(src, dst, idx, n, bytes / 4);
-  else if (aligned(2))
-    launch_gather<short>(src, dst, idx, n, bytes / 2);
-  else
-    launch_gather<char>(src, dst, idx, n, bytes);
+  switch (word_size(src, dst, bytes)) {
+    case 16: return launch_gather<int4>(src, dst, idx, n, bytes / 16);
+    case 4: return launch_gather<int>(src, dst, idx, n, bytes / 4);
+    case 2: return launch_gather<short>(src, dst, idx, n, bytes / 2);
+    default: return launch_gather<char>(src, dst, idx, n, bytes);
+  }
 }
 
 void scatter_add_rows(const float* g, int64_t D, const int64_t* rows, const int64_t* start,
                       const int64_t* pos, int64_t n_rows, float* dx) {
   dev::launch_each(ScatterAdd{g, dx, rows, start, pos, D}, n_rows * D);
+}
+
+void scatter_rows(const void* src, int64_t D, const int64_t* idx, int64_t n, void* dst,
+                  int elem_size) {
+  const int64_t bytes = D * elem_size;
+  if (n <= 0 || bytes <= 0) return;
+  switch (word_size(src, dst, bytes)) {
+    case 16: return launch_scatter<int4>(src, dst, idx, n, bytes / 16);
+    case 4: return launch_scatter<int>(src, dst, idx, n, bytes / 4);
+    case 2: return launch_scatter<short>(src, dst, idx, n, bytes / 2);
+    default: return launch_scatter<char>(src, dst, idx, n, bytes);
+  }
 }
 
 }  // namespace ss::cuda

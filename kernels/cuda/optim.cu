@@ -1,7 +1,9 @@
 // Adam and SGD updates, term for term as kernels/cpu/optim.cpp (torch.optim semantics).
-// Scalars (bias corrections, step size) are computed on the host exactly as the CPU does,
-// and every per-element operation is an explicitly rounded _rn intrinsic so nvcc cannot
-// fuse it into an FMA: given the same inputs, CPU and GPU produce the same bits.
+// Every per-element operation is an explicitly rounded _rn intrinsic so nvcc cannot fuse it
+// into an FMA. Bias corrections are computed in double from the same formula as the CPU:
+// by the host for adam_step, by a one-thread kernel from the device step count for the
+// fused versions (CUDA's double pow may differ from glibc's in the last ulp, which changes
+// the rounded f32 scalars only in a ~1e-8 fraction of steps).
 #include <cmath>
 
 #include "device_util.cuh"
@@ -12,11 +14,12 @@ namespace {
 
 struct AdamScalars {
   float b1, b2, omb1, omb2, wd, eps, step_size, bc2_sqrt;
+  int skip;  // fused path: the step is skipped (overflow), nothing is written
 };
 
-AdamScalars adam_scalars(const AdamParams& a) {
-  const double bc1 = 1.0 - std::pow(double(a.beta1), double(a.step));
-  const double bc2 = 1.0 - std::pow(double(a.beta2), double(a.step));
+__host__ __device__ AdamScalars adam_scalars(const AdamParams& a, int64_t step) {
+  const double bc1 = 1.0 - ::pow(double(a.beta1), double(step));
+  const double bc2 = 1.0 - ::pow(double(a.beta2), double(step));
   AdamScalars s;
   s.b1 = a.beta1;
   s.b2 = a.beta2;
@@ -25,8 +28,13 @@ AdamScalars adam_scalars(const AdamParams& a) {
   s.wd = a.weight_decay;
   s.eps = a.eps;
   s.step_size = float(double(a.lr) / bc1);
-  s.bc2_sqrt = float(std::sqrt(bc2));
+  s.bc2_sqrt = float(::sqrt(bc2));
+  s.skip = 0;
   return s;
+}
+
+__device__ __forceinline__ bool overflowed(const float* found_inf) {
+  return found_inf != nullptr && *found_inf != 0.f;
 }
 
 __device__ __forceinline__ void adam_elem(float& p, float g, float& m, float& v,
@@ -43,7 +51,9 @@ struct Adam {
   const float* g;
   float *m, *v;
   AdamScalars s;
+  const float* found_inf;
   __device__ void operator()(int64_t i) const {
+    if (overflowed(found_inf)) return;
     float pi = p[i], mi = m[i], vi = v[i];
     adam_elem(pi, g[i], mi, vi, s);
     p[i] = pi;
@@ -51,6 +61,19 @@ struct Adam {
     v[i] = vi;
   }
 };
+
+// One thread, before the fused launches of a step: decides the skip from found_inf,
+// advances the device step count unless skipped and derives the scalars from it. The
+// launches that follow on the same stream read the result, so all of them see one step.
+__global__ void adam_prepare_kernel(AdamParams a, int64_t* step, const float* found_inf,
+                                    AdamScalars* out) {
+  const bool skip = overflowed(found_inf);
+  int64_t t = *step;
+  if (!skip) *step = ++t;
+  AdamScalars s = adam_scalars(a, t > 0 ? t : 1);  // t == 0 only when skipped: unused
+  s.skip = skip ? 1 : 0;
+  *out = s;
+}
 
 // Tensor table passed by value as a kernel argument: 48 tensors keep it under the classic
 // 4 KiB parameter limit, and a model's parameters take a few launches instead of one per
@@ -67,7 +90,9 @@ struct AdamTable {
 
 // Every block walks every tensor of the table with a grid-stride loop: no block->tensor
 // map to build, and large and small tensors share the same launch.
-__global__ void adam_multi_kernel(AdamTable t, AdamScalars s) {
+__global__ void adam_multi_kernel(AdamTable t, const AdamScalars* sp) {
+  const AdamScalars s = *sp;
+  if (s.skip) return;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   for (int k = 0; k < t.count; ++k) {
@@ -86,49 +111,83 @@ __global__ void adam_multi_kernel(AdamTable t, AdamScalars s) {
   }
 }
 
+__device__ __forceinline__ void sgd_elem(float& p, float g, float* buf, float lr, float momentum,
+                                         float wd, bool first) {
+  float gi = __fadd_rn(g, __fmul_rn(wd, p));
+  if (momentum != 0.f) {
+    const float b = first ? gi : __fadd_rn(__fmul_rn(momentum, *buf), gi);
+    *buf = b;
+    gi = b;
+  }
+  p = __fsub_rn(p, __fmul_rn(lr, gi));
+}
+
 struct Sgd {
   float* p;
   const float* g;
   float* buf;
   float lr, momentum, wd;
   bool first;
+  const float* found_inf;
   __device__ void operator()(int64_t i) const {
-    float gi = __fadd_rn(g[i], __fmul_rn(wd, p[i]));
-    if (momentum != 0.f) {
-      const float b = first ? gi : __fadd_rn(__fmul_rn(momentum, buf[i]), gi);
-      buf[i] = b;
-      gi = b;
-    }
-    p[i] = __fsub_rn(p[i], __fmul_rn(lr, gi));
+    if (overflowed(found_inf)) return;
+    float pi = p[i];
+    sgd_elem(pi, g[i], buf + i, lr, momentum, wd, first);
+    p[i] = pi;
   }
 };
 
-}  // namespace
+struct SgdFlags {
+  int skip, first;
+};
 
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamParams& a) {
-  dev::launch_each(Adam{p, g, m, v, adam_scalars(a)}, n);
+__global__ void sgd_prepare_kernel(int64_t* step, const float* found_inf, SgdFlags* out) {
+  const bool skip = overflowed(found_inf);
+  const int64_t t = *step;
+  if (!skip) *step = t + 1;
+  *out = SgdFlags{skip ? 1 : 0, t == 0 ? 1 : 0};
 }
 
-// p, g, m, v and sizes are host arrays (of device pointers), `count` entries each.
-void adam_step_multi(float* const* p, const float* const* g, float* const* m, float* const* v,
-                     const int64_t* sizes, int count, const AdamParams& a) {
-  const AdamScalars s = adam_scalars(a);
-  cudaStream_t st = stream();
-  AdamTable t{};
+struct SgdTable {
+  float* p[kTensorsPerLaunch];
+  const float* g[kTensorsPerLaunch];
+  float* buf[kTensorsPerLaunch];
+  int64_t n[kTensorsPerLaunch];
+  int count;
+};
+
+__global__ void sgd_multi_kernel(SgdTable t, float lr, float momentum, float wd,
+                                 const SgdFlags* fp) {
+  const SgdFlags f = *fp;
+  if (f.skip) return;
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (int k = 0; k < t.count; ++k) {
+    float* p = t.p[k];
+    const float* g = t.g[k];
+    float* buf = t.buf[k];
+    for (int64_t i = first; i < t.n[k]; i += step) {
+      float pi = p[i];
+      sgd_elem(pi, g[i], buf + i, lr, momentum, wd, f.first != 0);
+      p[i] = pi;
+    }
+  }
+}
+
+// Fills tables of kTensorsPerLaunch entries and calls launch(table, largest) per table.
+template <class Table, class Fill, class Launch>
+void for_tables(int count, const int64_t* sizes, Fill fill, Launch launch) {
+  Table t{};
   int64_t largest = 0;
   auto flush = [&] {
     if (t.count == 0) return;
-    adam_multi_kernel<<<grid_for(largest), kThreads, 0, st>>>(t, s);
-    CUDA_CHECK_LAUNCH();
+    launch(t, largest);
     t.count = 0;
     largest = 0;
   };
   for (int k = 0; k < count; ++k) {
     if (sizes[k] <= 0) continue;
-    t.p[t.count] = p[k];
-    t.g[t.count] = g[k];
-    t.m[t.count] = m[k];
-    t.v[t.count] = v[k];
+    fill(t, t.count, k);
     t.n[t.count] = sizes[k];
     largest = std::max(largest, sizes[k]);
     if (++t.count == kTensorsPerLaunch) flush();
@@ -136,9 +195,50 @@ void adam_step_multi(float* const* p, const float* const* g, float* const* m, fl
   flush();
 }
 
+}  // namespace
+
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamParams& a,
+               const float* found_inf) {
+  dev::launch_each(Adam{p, g, m, v, adam_scalars(a, a.step), found_inf}, n);
+}
+
+void adam_step_multi(float* const* p, const float* const* g, float* const* m, float* const* v,
+                     const int64_t* sizes, int count, const AdamParams& a, int64_t* step,
+                     const float* found_inf) {
+  cudaStream_t st = stream();
+  auto* s = static_cast<AdamScalars*>(workspace(sizeof(AdamScalars)));
+  adam_prepare_kernel<<<1, 1, 0, st>>>(a, step, found_inf, s);
+  CUDA_CHECK_LAUNCH();
+  for_tables<AdamTable>(
+      count, sizes,
+      [&](AdamTable& t, int j, int k) {
+        t.p[j] = p[k], t.g[j] = g[k], t.m[j] = m[k], t.v[j] = v[k];
+      },
+      [&](const AdamTable& t, int64_t largest) {
+        adam_multi_kernel<<<grid_for(largest), kThreads, 0, st>>>(t, s);
+        CUDA_CHECK_LAUNCH();
+      });
+}
+
 void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
-              float wd, bool first_step) {
-  dev::launch_each(Sgd{p, g, buf, lr, momentum, wd, first_step}, n);
+              float wd, bool first_step, const float* found_inf) {
+  dev::launch_each(Sgd{p, g, buf, lr, momentum, wd, first_step, found_inf}, n);
+}
+
+void sgd_step_multi(float* const* p, const float* const* g, float* const* buf,
+                    const int64_t* sizes, int count, float lr, float momentum, float wd,
+                    int64_t* step, const float* found_inf) {
+  cudaStream_t st = stream();
+  auto* f = static_cast<SgdFlags*>(workspace(sizeof(SgdFlags)));
+  sgd_prepare_kernel<<<1, 1, 0, st>>>(step, found_inf, f);
+  CUDA_CHECK_LAUNCH();
+  for_tables<SgdTable>(
+      count, sizes,
+      [&](SgdTable& t, int j, int k) { t.p[j] = p[k], t.g[j] = g[k], t.buf[j] = buf[k]; },
+      [&](const SgdTable& t, int64_t largest) {
+        sgd_multi_kernel<<<grid_for(largest), kThreads, 0, st>>>(t, lr, momentum, wd, f);
+        CUDA_CHECK_LAUNCH();
+      });
 }
 
 }  // namespace ss::cuda

@@ -1,7 +1,6 @@
 #include "ss/pretext/cmc.h"
 
 #include <cmath>
-#include <cstring>
 
 #include "ss/autograd.h"
 #include "ss/ops.h"
@@ -20,23 +19,12 @@ MemoryBank::MemoryBank(int64_t n, int64_t dim, uint64_t seed) {
 Tensor MemoryBank::gather(const Tensor& idx_in) const {
   Tensor idx = idx_in.to(Device::cpu()).contiguous();
   SS_CHECK(idx.dtype() == DType::I64, "memory bank: indices must be i64, got ", idx.desc());
-  const int64_t N = size(), D = dim(), n = idx.numel();
+  const int64_t N = size(), n = idx.numel();
   const int64_t* ip = idx.data<int64_t>();
   for (int64_t i = 0; i < n; ++i)
     SS_CHECK(ip[i] >= 0 && ip[i] < N, "memory bank: index ", ip[i], " outside [0, ", N, ")");
-  if (memory.is_cuda()) {
-    NoGradGuard ng;
-    return index_select(memory, idx);
-  }
-  Shape os = idx.shape();
-  os.push_back(D);
-  Tensor out = Tensor::empty(os, memory.dtype(), Device::cpu());
-  const size_t row = size_t(D) * dtype_size(memory.dtype());
-  const char* src = static_cast<const char*>(memory.raw());
-  char* dst = static_cast<char*>(out.raw());
-#pragma omp parallel for schedule(static) if (n > 4096)
-  for (int64_t i = 0; i < n; ++i) std::memcpy(dst + size_t(i) * row, src + size_t(ip[i]) * row, row);
-  return out;
+  NoGradGuard ng;
+  return index_select(memory, idx);
 }
 
 void MemoryBank::update(const std::vector<int64_t>& idx, const Tensor& f, double m) {
@@ -46,19 +34,7 @@ void MemoryBank::update(const std::vector<int64_t>& idx, const Tensor& f, double
   NoGradGuard ng;
   Tensor rows = gather(Tensor::from_vector(idx, {B}));
   Tensor fresh = l2_normalize(add(scale(rows, m), scale(f.detach().to(memory.dtype()), 1.0 - m)));
-  if (!memory.is_cuda()) {
-    fresh = fresh.contiguous();
-    const size_t row = size_t(D) * dtype_size(memory.dtype());
-    char* dst = static_cast<char*>(memory.raw());
-    const char* src = static_cast<const char*>(fresh.raw());
-    for (int64_t b = 0; b < B; ++b) std::memcpy(dst + size_t(idx[size_t(b)]) * row, src + size_t(b) * row, row);
-    return;
-  }
-  // CUDA: one device copy per row (an index_copy kernel would do this in one launch).
-  for (int64_t b = 0; b < B; ++b) {
-    Tensor dst = make_view(memory, {D}, {1}, memory.impl().offset + idx[size_t(b)] * D);
-    dst.copy_(make_view(fresh, {D}, {1}, fresh.impl().offset + b * D));
-  }
+  index_copy_(memory, Tensor::from_vector(idx, {B}), fresh);
 }
 
 // -------------------------------------------------------------------------- Cmc

@@ -12,6 +12,7 @@
 #include "ss/io/safetensors.h"
 #include "ss/nn.h"
 #include "ss/optim.h"
+#include "ss/platform.h"
 
 using namespace ss;
 namespace fs = std::filesystem;
@@ -99,7 +100,7 @@ TEST_CASE("a file we write opens in Python (numpy reader, or safetensors if inst
   io::save_safetensors(path, {{"fc.weight", Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3})},
                               {"fc.bias", Tensor::from_vector<float>({-1, 1}, {2})}},
                        {{"format", "pt"}});
-  const std::string cmd = std::string("/usr/bin/python3 ") + SS_SOURCE_DIR +
+  const std::string cmd = std::string("python3 ") + source_dir() +
                           "/tools/check_safetensors.py " + path +
                           " --expect fc.weight=2x3:21 --expect fc.bias=2:0";
   CHECK(std::system(cmd.c_str()) == 0);

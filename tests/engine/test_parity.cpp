@@ -5,10 +5,15 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
 
 #include "op_table.h"
+#include "ss/grad_scaler.h"
 #include "ss/kernels/runtime.h"
 #include "ss/ops.h"
+#include "ss/optim.h"
 
 using namespace ss;
 
@@ -20,6 +25,12 @@ double nmse(const std::vector<float>& ref, const std::vector<float>& got) {
     den += double(ref[i]) * ref[i];
   }
   return den > 0 ? num / den : num;
+}
+std::vector<uint32_t> bits(const Tensor& t) {
+  std::vector<float> v = t.to_vector<float>();
+  std::vector<uint32_t> b(v.size());
+  std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
+  return b;
 }
 }  // namespace
 
@@ -46,6 +57,76 @@ TEST_CASE("CPU/CUDA parity for every op in the table") {
         REQUIRE(xg[k].grad().defined());
         const double e = nmse(xc[k].grad().to_vector<float>(), xg[k].grad().to_vector<float>());
         CHECK_MESSAGE(e < tol, c.name, ": grad of input ", k, " NMSE ", e);
+      }
+    }
+  }
+}
+
+// Loss scaling on both backends: unscale (50 tensors: two fused launches on CUDA), the
+// found_inf flag, the scale update and the overflow skip of the fused Adam/SGD, whose step
+// count lives in device memory. Powers of two make unscaling exact, so results compare bit
+// for bit.
+TEST_CASE("CPU/CUDA parity: GradScaler and the overflow-skipping fused Adam and SGD") {
+  if (!cuda_available()) {
+    MESSAGE("CUDA loss-scaling parity skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  const Device cpu = Device::cpu(), gpu = Device::cuda();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const std::string which : {"adam", "sgd"}) {
+    SUBCASE(which.c_str()) {
+      auto make = [](Device d) {
+        std::vector<Tensor> ps;
+        for (int k = 0; k < 50; ++k) {
+          Tensor p = Tensor::normal({k * 37 + 1}, 0, 1, 3, uint64_t(k) * 10000).to(d);
+          ps.push_back(p.set_requires_grad(true));
+        }
+        return ps;
+      };
+      std::vector<Tensor> pc = make(cpu), pg = make(gpu);
+      std::unique_ptr<optim::Optimizer> oc, og;
+      if (which == "adam") {
+        oc = std::make_unique<optim::Adam>(pc, optim::AdamOptions{1e-2, 0.8, 0.999, 1e-8, 1e-4});
+        og = std::make_unique<optim::Adam>(pg, optim::AdamOptions{1e-2, 0.8, 0.999, 1e-8, 1e-4});
+      } else {
+        oc = std::make_unique<optim::SGD>(pc, 0.1, 0.9, 1e-4);
+        og = std::make_unique<optim::SGD>(pg, 0.1, 0.9, 1e-4);
+      }
+      GradScaler sc(cpu, 1024.0, 2.0, 0.5, 2), sg(gpu, 1024.0, 2.0, 0.5, 2);
+      for (int step = 0; step < 5; ++step) {
+        CAPTURE(step);
+        const bool overflow = step == 1 || step == 2;
+        for (int k = 0; k < 50; ++k) {
+          Tensor g = Tensor::normal(pc[size_t(k)].shape(), 0, 1000, 7 + uint64_t(step), uint64_t(k) * 10000);
+          if (overflow && k == 49) g.data<float>()[k] = step == 1 ? inf : nan;
+          pc[size_t(k)].set_grad(g);
+          pg[size_t(k)].set_grad(g.to(gpu));
+        }
+        sc.step(*oc);
+        sg.step(*og);
+        CHECK(sc.found_inf().item() == (overflow ? 1.0 : 0.0));
+        CHECK(sg.found_inf().item() == sc.found_inf().item());
+        sc.update();
+        sg.update();
+        CHECK(sg.scale_value() == sc.scale_value());
+        CHECK(og->applied_steps_value() == oc->applied_steps_value());
+        for (size_t k = 0; k < pc.size(); ++k) {
+          CAPTURE(k);
+          if (!overflow) CHECK(bits(pg[k].grad()) == bits(pc[k].grad()));
+          CHECK(bits(pg[k]) == bits(pc[k]));
+        }
+      }
+      CHECK(og->applied_steps_value() == 3);
+      CHECK(og->steps() == 5);
+      CHECK(sg.scale_value() == 512.0);  // 1024 -> 512 -> 256 (two overflows) -> 512 (2 finite)
+      if (which == "adam") {
+        auto& ac = static_cast<optim::Adam&>(*oc);
+        auto& ag = static_cast<optim::Adam&>(*og);
+        for (size_t k = 0; k < pc.size(); ++k) {
+          CHECK(bits(ag.exp_avg()[k]) == bits(ac.exp_avg()[k]));
+          CHECK(bits(ag.exp_avg_sq()[k]) == bits(ac.exp_avg_sq()[k]));
+        }
       }
     }
   }

@@ -150,3 +150,26 @@ TEST_CASE("CUDA requests without a GPU fail clearly") {
                        doctest::Contains("no CUDA device"), ss::Error);
   CHECK_THROWS_AS(Device::parse("tpu"), ss::Error);
 }
+
+TEST_CASE("device names") {
+  CHECK(Device::parse("cpu").is_cpu());
+  CHECK(Device::parse("cuda") == Device::cuda(0));
+  CHECK(Device::parse("cuda:0") == Device::cuda(0));
+  CHECK_THROWS_WITH_AS(Device::parse("cuda:1"), doctest::Contains("only cuda:0"), ss::Error);
+}
+
+TEST_CASE("index_copy_ writes rows in place; the last of repeated indices wins") {
+  Tensor dst = Tensor::zeros({5, 3});
+  Tensor src = Tensor::from_vector<float>({1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4}, {4, 3});
+  index_copy_(dst, Tensor::from_vector<int64_t>({4, 0, 4, 2}, {4}), src);
+  CHECK(dst.to_vector<float>() ==
+        std::vector<float>{2, 2, 2, 0, 0, 0, 4, 4, 4, 0, 0, 0, 3, 3, 3});
+  index_copy_(dst, Tensor::from_vector<int64_t>({3, 1}, {2}), slice(src, 0, 0, 2));  // distinct
+  CHECK(dst.to_vector<float>() ==
+        std::vector<float>{2, 2, 2, 2, 2, 2, 4, 4, 4, 1, 1, 1, 3, 3, 3});
+  CHECK_THROWS_WITH_AS(index_copy_(dst, Tensor::from_vector<int64_t>({5}, {1}),
+                                   Tensor::zeros({1, 3})),
+                       doctest::Contains("out of range"), ss::Error);
+  CHECK_THROWS_AS(index_copy_(dst, Tensor::from_vector<int64_t>({1}, {1}), Tensor::zeros({1, 2})),
+                  ss::Error);
+}

@@ -25,6 +25,7 @@
 #include "ss/io/safetensors.h"
 #include "ss/ops.h"
 #include "ss/optim.h"
+#include "ss/platform.h"
 
 using namespace ss;
 
@@ -39,7 +40,7 @@ constexpr Tol kOpTol{1e-4, 1e-9, 1e-5};
 constexpr Tol kOptimTol{1e-6, 2e-6, 0.0};
 
 std::string fixture_path(const std::string& file) {
-  return std::string(SS_SOURCE_DIR) + "/tests/fixtures/" + file;
+  return source_dir() + "/tests/fixtures/" + file;
 }
 
 struct Fixture {

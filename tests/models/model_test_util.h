@@ -12,6 +12,7 @@
 
 #include "ss/io/safetensors.h"
 #include "ss/tensor.h"
+#include "ss/platform.h"
 
 namespace ss::models::test {
 
@@ -21,7 +22,7 @@ struct Tol {
 };
 
 inline std::string fixture_path(const std::string& file) {
-  return std::string(SS_SOURCE_DIR) + "/tests/fixtures/models/" + file;
+  return source_dir() + "/tests/fixtures/models/" + file;
 }
 
 inline std::vector<Device> test_devices() {

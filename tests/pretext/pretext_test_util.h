@@ -12,11 +12,12 @@
 #include "ss/autograd.h"
 #include "ss/io/safetensors.h"
 #include "ss/ops.h"
+#include "ss/platform.h"
 
 namespace ss::pretext::testing {
 
 inline const io::TensorMap& fixtures() {
-  static io::TensorMap t = io::load_safetensors(std::string(SS_SOURCE_DIR) + "/tests/fixtures/pretext/pretext.safetensors");
+  static io::TensorMap t = io::load_safetensors(source_dir() + "/tests/fixtures/pretext/pretext.safetensors");
   return t;
 }
 inline Tensor fx(const std::string& name) {

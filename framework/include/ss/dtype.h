@@ -35,7 +35,7 @@ struct Device {
   bool is_cpu() const { return type == DeviceType::CPU; }
   bool operator==(const Device& o) const { return type == o.type && index == o.index; }
   std::string str() const;
-  // "cpu", "cuda", "cuda:1"; throws ss::Error on anything else.
+  // "cpu", "cuda", "cuda:0"; throws ss::Error on anything else (other ordinals included).
   static Device parse(const std::string& s);
 };
 

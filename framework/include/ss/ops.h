@@ -77,6 +77,9 @@ Tensor rot90(const Tensor& x, int k);  // planes of [N,C,H,W], counter-clockwise
 Tensor detach(const Tensor& x);
 // rows of x[N, D] picked by idx (I64, any shape) -> [idx..., D]
 Tensor index_select(const Tensor& x, const Tensor& idx);
+// In place, not differentiable: rows dst[idx[i], :] = src[i, :] of a contiguous dst[N, D];
+// for repeated indices the last row wins (as sequential assignment would).
+void index_copy_(Tensor& dst, const Tensor& idx, const Tensor& src);
 
 // ---- reductions ----
 Tensor sum(const Tensor& x);                        // scalar

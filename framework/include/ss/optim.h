@@ -7,37 +7,53 @@
 
 namespace ss::optim {
 
+// Two step counts: steps() counts step() calls, skipped ones included (what a schedule
+// advances on, like a PyTorch scheduler stepping every iteration), and applied_steps()
+// counts the steps that changed the parameters (Adam's bias-correction t, SGD's "first
+// step"). The latter is a tensor on the parameters' device so that a step skipped for a
+// loss-scaling overflow (found_inf, see grad_scaler.h) advances it without the host ever
+// reading found_inf: the kernels update it in device memory.
 class Optimizer {
  public:
-  explicit Optimizer(std::vector<Tensor> params) : params_(std::move(params)) {}
+  explicit Optimizer(std::vector<Tensor> params);
   virtual ~Optimizer() = default;
-  virtual void step() = 0;
+  // found_inf: optional f32 flag in the parameters' memory (device memory on CUDA); when
+  // it is non-zero at the time the step runs, parameters, optimiser state and
+  // applied_steps() stay unchanged. null = never skip.
+  virtual void step(const float* found_inf = nullptr) = 0;
   void zero_grad();
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
   int64_t steps() const { return steps_; }
+  // I64[1] on the parameters' device; saved/restored by checkpoints.
+  Tensor& applied_steps() { return applied_; }
+  int64_t applied_steps_value() const;  // host read (logging, checkpoints)
+  // Resume: sets both counts (checkpoints without an applied-steps entry had them equal).
+  void set_steps(int64_t s);
   const std::vector<Tensor>& params() const { return params_; }
+  Device device() const { return device_; }
 
  protected:
   std::vector<Tensor> params_;
   double lr_ = 1e-3;
   int64_t steps_ = 0;
+  Device device_;
+  Tensor applied_;
 };
 
 struct AdamOptions {
   double lr = 1e-3, beta1 = 0.8, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-4;
 };
 
-// torch.optim.Adam: L2 weight decay added to the gradient (coupled). On CUDA one fused
-// multi-tensor launch updates every parameter.
+// torch.optim.Adam: L2 weight decay added to the gradient (coupled). On CUDA fused
+// multi-tensor launches update every parameter.
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions o = {});
-  void step() override;
+  void step(const float* found_inf = nullptr) override;
   std::vector<Tensor>& exp_avg() { return m_; }
   std::vector<Tensor>& exp_avg_sq() { return v_; }
   const AdamOptions& options() const { return o_; }
-  void set_steps(int64_t s) { steps_ = s; }
 
  private:
   AdamOptions o_;
@@ -47,7 +63,7 @@ class Adam : public Optimizer {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, double lr, double momentum = 0.9, double weight_decay = 0);
-  void step() override;
+  void step(const float* found_inf = nullptr) override;
 
  private:
   double momentum_, wd_;

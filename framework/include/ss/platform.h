@@ -1,7 +1,13 @@
 // Process start-up tuning that must happen before libraries initialise.
 #pragma once
+#include <string>
 
 namespace ss {
+// The source tree (presets, test fixtures, benchmark scripts): $SS_SOURCE_DIR when set —
+// binaries built on one machine and run from another checkout (the GPU bundle) — else the
+// tree this build was configured from.
+std::string source_dir();
+
 // Sets library environment defaults that are read only when the libraries load, then
 // re-executes the program once (only if something had to be set):
 //  * OPENBLAS_CORETYPE: OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons and

@@ -1,7 +1,8 @@
 // Self-supervised pretraining (`selfstudy pretrain`): one of the four pretext methods of
 // REFERENCE §4 (pretext/) on the train split of one HDF5 dataset, with Adam and the
 // study's warm-up + linear decay (REFERENCE §6), an atomic checkpoint every epoch, exact
-// resume, and a clear stop on a non-finite loss.
+// resume, and a clear stop on a non-finite loss (train.amp: fp16 autocast with dynamic loss
+// scaling, as in trainer.h).
 //
 // Writes into `out`:
 //   backbone.safetensors   backbone + prepool_fc (models::save_backbone), every epoch;
@@ -31,6 +32,8 @@ struct PretrainOptions {
   int64_t min_samples = 0;          // epoch tiling (0 = one pass over the train split)
   int64_t max_images = 0;           // use only the first n train images (0 = all)
   bool augment = true;
+  bool amp = false;                 // train.amp: fp16 autocast + dynamic loss scaling
+  double amp_init_scale = 65536;    // train.amp_init_scale: the loss scale to start from
   uint64_t seed = 0;
   std::string device = "cpu";
   std::string out = "runs/pretrain";
@@ -40,7 +43,7 @@ struct PretrainOptions {
 
   // Keys: pretrain.method, data.path, model.{arch,width,out_feats},
   // train.{epochs,batch,lr,final_lr,warmup_epochs,weight_decay,beta1,beta2,min_samples,
-  // max_images,augment}, seed, device, out, vae.kl_weight, cmc.{k,t,m},
+  // max_images,augment,amp,amp_init_scale}, seed, device, out, vae.kl_weight, cmc.{k,t,m},
   // amdim.{tclip,reg,r5,r7}.
   static PretrainOptions from_config(const Config& c);
   // Fills the method defaults (authors' config/syn/r9/<method>.gin) for unset values.

@@ -1,7 +1,9 @@
 // Supervised training (scratch or finetuning) on one HDF5 dataset: Adam with the study's
 // warm-up + linear decay (REFERENCE §6), evaluation on the validation split every k epochs,
 // best-valid model selection with the test metrics at that epoch, an atomic checkpoint
-// every epoch, exact resume, and a clear stop on a non-finite loss.
+// every epoch, exact resume, and a clear stop on a non-finite loss. train.amp: forward and
+// loss under fp16 autocast with dynamic loss scaling (ss/grad_scaler.h); a step whose
+// gradients overflow is skipped, not an error.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -28,6 +30,8 @@ struct TrainOptions {
   int64_t min_samples = 10000;   // epoch tiling
   int64_t eval_max = 0;          // cap on valid/test images per evaluation (0 = all)
   bool augment = true;
+  bool amp = false;              // train.amp: fp16 autocast + dynamic loss scaling
+  double amp_init_scale = 65536; // train.amp_init_scale: the loss scale to start from
   uint64_t seed = 0;
   std::string device = "cpu";
   std::string out = "runs/train";

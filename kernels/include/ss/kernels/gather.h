@@ -10,6 +10,9 @@ void gather_rows(const void* src, int64_t D, const int64_t* idx, int64_t n, void
 // dx[idx[i], :] += g[i, :] in increasing i (dx is zeroed by the caller).
 template <class T>
 void scatter_add_rows(const T* g, int64_t D, const int64_t* idx, int64_t n, T* dx);
+// dst[idx[i], :] = src[i, :]; indices must be distinct (the caller keeps the last of repeats).
+void scatter_rows(const void* src, int64_t D, const int64_t* idx, int64_t n, void* dst,
+                  int elem_size);
 }  // namespace ss::cpu
 
 namespace ss::cuda {
@@ -22,4 +25,7 @@ void gather_rows(const void* src, int64_t D, const int64_t* idx, int64_t n, void
 // dx rows not listed are left untouched (the caller zeroes dx).
 void scatter_add_rows(const float* g, int64_t D, const int64_t* rows, const int64_t* start,
                       const int64_t* pos, int64_t n_rows, float* dx);
+// dst[idx[i], :] = src[i, :] with distinct idx (device memory).
+void scatter_rows(const void* src, int64_t D, const int64_t* idx, int64_t n, void* dst,
+                  int elem_size);
 }  // namespace ss::cuda

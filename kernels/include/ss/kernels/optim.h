@@ -1,4 +1,9 @@
 // Optimiser update kernels, in place on parameters and state.
+//
+// Overflow skip (dynamic loss scaling, kernels/amp.h): every kernel takes an optional
+// found_inf (same memory as the parameters; null = never skip). When *found_inf != 0 the
+// step writes nothing: parameters, moments and the step count stay as they were, like
+// torch.cuda.amp.GradScaler skipping optimizer.step().
 #pragma once
 #include <cstdint>
 
@@ -11,18 +16,31 @@ struct AdamParams {
 
 namespace ss::cpu {
 // torch.optim.Adam semantics: g += wd * p (coupled L2); m,v moments; bias-corrected.
-template <class T> void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamParams& a);
+template <class T>
+void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamParams& a,
+               const float* found_inf = nullptr);
 // torch.optim.SGD: g += wd*p; buf = momentum*buf + g (buf = g on first step); p -= lr*buf.
 template <class T>
 void sgd_step(T* p, const T* g, T* buf, int64_t n, float lr, float momentum, float wd,
-              bool first_step);
+              bool first_step, const float* found_inf = nullptr);
 }  // namespace ss::cpu
 
 namespace ss::cuda {
-void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamParams& a);
-// Fused multi-tensor Adam: one launch over many parameter tensors.
+// Single tensor, bias correction from a.step (host).
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamParams& a,
+               const float* found_inf = nullptr);
+// Fused multi-tensor Adam: one launch per 48 parameter tensors. p, g, m, v, sizes are host
+// arrays (of device pointers). The step count lives on the device: `step` (device int64)
+// counts the applied steps; unless *found_inf != 0 it is incremented and the bias
+// corrections come from it, so a skipped step needs no host read. a.step is not used.
 void adam_step_multi(float* const* p, const float* const* g, float* const* m, float* const* v,
-                     const int64_t* sizes, int count, const AdamParams& a);
+                     const int64_t* sizes, int count, const AdamParams& a, int64_t* step,
+                     const float* found_inf = nullptr);
 void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
-              float wd, bool first_step);
+              float wd, bool first_step, const float* found_inf = nullptr);
+// Fused multi-tensor SGD with the device step count as in adam_step_multi: the first
+// applied step (*step == 0) sets buf = g.
+void sgd_step_multi(float* const* p, const float* const* g, float* const* buf,
+                    const int64_t* sizes, int count, float lr, float momentum, float wd,
+                    int64_t* step, const float* found_inf = nullptr);
 }  // namespace ss::cuda

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one command for a GPU lease (the device tool's `run`), after benchmarks/gpu_bundle.sh
+# has built build/gpu-bundle.tar.xz here:
+#
+#   run(command="bash benchmarks/gpu_device_run.sh", carry=["build/gpu-bundle.tar.xz"],
+#       timeout_s=600)
+#
+# It runs benchmarks/gpu_check.sh on the prebuilt bundle and leaves in $OUT what the tool
+# brings back (at most 8 files): summary.md, summary.txt, gpu.txt and gpu_check.tar.gz
+# with every log and JSON file. Unpack that under benchmarks/results/<gpu>-<date>/.
+set -u
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEST="${OUT:?OUT must name the folder the results go to}"
+WORK=/tmp/gpu_check
+export GPU_CHECK_BUNDLE="${GPU_CHECK_BUNDLE:-$ROOT/build/gpu-bundle.tar.xz}"
+export GPU_CHECK_TAR="$DEST/gpu_check.tar.gz"
+export GPU_CHECK_BUDGET_S="${GPU_CHECK_BUDGET_S:-540}"
+[[ -f "$GPU_CHECK_BUNDLE" ]] || { echo "no bundle at $GPU_CHECK_BUNDLE (run benchmarks/gpu_bundle.sh and carry it)"; exit 1; }
+bash "$ROOT/benchmarks/gpu_check.sh" "$WORK"
+for f in summary.md summary.txt gpu.txt; do [[ -f "$WORK/$f" ]] && cp "$WORK/$f" "$DEST/"; done
+exit 0
