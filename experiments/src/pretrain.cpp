@@ -53,6 +53,7 @@ PretrainOptions PretrainOptions::from_config(const Config& c) {
   o.augment = c.boolean("train.augment", o.augment);
   o.amp = c.boolean("train.amp", o.amp);
   o.amp_init_scale = c.number("train.amp_init_scale", o.amp_init_scale);
+  o.channels_last = c.boolean("train.channels_last", o.channels_last);
   o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
   o.device = c.str("device", o.device);
   o.out = c.str("out", o.out);
@@ -214,6 +215,7 @@ json pretrain(const PretrainOptions& o_in) {
       pretext::StepOutput so;
       {
         AutocastGuard autocast(o.amp);
+        ChannelsLastGuard nhwc(o.channels_last);
         so = method->step(*b, step);
       }
       // The unscaled loss: an overflow in the scaled gradients is skipped by the scaler,

@@ -205,6 +205,8 @@ json run_pretrain(const Config& c, const std::string& dir, const StudyPoint& p, 
   o.lr = c.number("pretrain.lr", 0);
   o.min_samples = c.integer("pretrain.min_samples", 0);
   o.augment = c.boolean("pretrain.augment", true);
+  o.amp = c.boolean("pretrain.amp", c.boolean("train.amp", false));
+  o.channels_last = c.boolean("pretrain.channels_last", c.boolean("train.channels_last", false));
   o.seed = uint64_t(p.seed);
   o.apply_method_defaults();
   o.device = device;
@@ -236,6 +238,8 @@ json run_train(const Config& c, const std::string& dir, const StudyPoint& p, con
   o.eval_every = int(c.integer("train.eval_every", 1));
   o.eval_max = c.integer("train.eval_max", 0);
   o.augment = c.boolean(sec + "augment", c.boolean("train.augment", true));
+  o.amp = c.boolean("train.amp", false);
+  o.channels_last = c.boolean("train.channels_last", false);
   o.seed = uint64_t(p.seed);
   o.device = device;
   o.out = point_dir(dir, p.id);

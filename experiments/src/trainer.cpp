@@ -48,6 +48,7 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.augment = c.boolean("train.augment", o.augment);
   o.amp = c.boolean("train.amp", o.amp);
   o.amp_init_scale = c.number("train.amp_init_scale", o.amp_init_scale);
+  o.channels_last = c.boolean("train.channels_last", o.channels_last);
   o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
   o.device = c.str("device", o.device);
   o.out = c.str("out", o.out);
@@ -247,6 +248,7 @@ json train(const TrainOptions& o) {
       Tensor loss;
       {
         AutocastGuard autocast(o.amp);
+        ChannelsLastGuard nhwc(o.channels_last);
         loss = s.task->loss(forward(*s.model, b->x, o.freeze, o.linear_probe), *b);
       }
       // The unscaled loss: an overflow in the scaled gradients is skipped by the scaler,

@@ -33,6 +33,7 @@ struct PretrainOptions {
   int64_t max_images = 0;           // use only the first n train images (0 = all)
   bool augment = true;
   bool amp = false;                 // train.amp: fp16 autocast + dynamic loss scaling
+  bool channels_last = false;  // train.channels_last: NHWC activations (the GPU fast path)
   double amp_init_scale = 65536;    // train.amp_init_scale: the loss scale to start from
   uint64_t seed = 0;
   std::string device = "cpu";
