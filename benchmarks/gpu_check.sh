@@ -195,6 +195,7 @@ if [[ -n "$BUNDLE_TAR" ]]; then
   step unpack 120 "$OUT/build_core.log" bash -c unpack
   export LD_LIBRARY_PATH="$BUILD/lib:$(cuda_lib_dirs)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export SS_SOURCE_DIR="$ROOT"
+  [[ "$PY" != none ]] && export SS_PYTHON="$PY"  # the image's python3 has numpy/torch
   {
     echo "--- LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
     echo "--- ldd bench_train (unresolved libraries would stop every step):"

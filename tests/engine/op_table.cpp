@@ -188,4 +188,12 @@ std::vector<Tensor> make_inputs(const OpCase& c, DType dt, Device dev, uint64_t 
   return out;
 }
 
+double nmse(const Tensor& ref, const Tensor& got) {
+  const auto r = ref.to_vector<double>(), g = got.to_vector<double>();
+  SS_CHECK(r.size() == g.size(), "nmse: ", ref.desc(), " vs ", got.desc());
+  double num = 0, den = 0;
+  for (size_t i = 0; i < r.size(); ++i) num += (r[i] - g[i]) * (r[i] - g[i]), den += r[i] * r[i];
+  return den > 0 ? num / den : num;
+}
+
 }  // namespace ss::test

@@ -39,4 +39,7 @@ const std::vector<OpCase>& op_table();
 // Builds the inputs of a case deterministically (seeded), in dtype `dt` on `dev`.
 std::vector<Tensor> make_inputs(const OpCase& c, DType dt, Device dev, uint64_t seed);
 
+// Normalised mean squared error sum((ref-got)^2) / sum(ref^2), in double (any dtype/device).
+double nmse(const Tensor& ref, const Tensor& got);
+
 }  // namespace ss::test

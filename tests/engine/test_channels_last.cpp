@@ -11,13 +11,7 @@
 using namespace ss;
 
 namespace {
-double nmse(const Tensor& ref, const Tensor& got) {
-  auto r = ref.to_vector<double>(), g = got.to_vector<double>();
-  REQUIRE(r.size() == g.size());
-  double num = 0, den = 0;
-  for (size_t i = 0; i < r.size(); ++i) num += (r[i] - g[i]) * (r[i] - g[i]), den += r[i] * r[i];
-  return den > 0 ? num / den : num;
-}
+using test::nmse;
 
 struct Run {
   Tensor out;

@@ -100,7 +100,9 @@ TEST_CASE("a file we write opens in Python (numpy reader, or safetensors if inst
   io::save_safetensors(path, {{"fc.weight", Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3})},
                               {"fc.bias", Tensor::from_vector<float>({-1, 1}, {2})}},
                        {{"format", "pt"}});
-  const std::string cmd = std::string("python3 ") + source_dir() +
+  // Debian's python3 (numpy from python3-numpy) unless SS_PYTHON names another.
+  const char* py = std::getenv("SS_PYTHON");
+  const std::string cmd = std::string(py && *py ? py : "/usr/bin/python3") + " " + source_dir() +
                           "/tools/check_safetensors.py " + path +
                           " --expect fc.weight=2x3:21 --expect fc.bias=2:0";
   CHECK(std::system(cmd.c_str()) == 0);
