@@ -6,6 +6,7 @@
 #include "op_table.h"
 #include "ss/amp.h"
 #include "ss/autograd.h"
+#include "ss/kernels/runtime.h"
 #include "ss/ops.h"
 
 using namespace ss;
@@ -18,8 +19,8 @@ struct Run {
   std::vector<Tensor> grads;
 };
 
-Run run(const test::OpCase& c, bool nhwc) {
-  auto in = test::make_inputs(c, DType::F64, Device::cpu(), 31);
+Run run(const test::OpCase& c, bool nhwc, DType dt = DType::F64, Device dev = Device::cpu()) {
+  auto in = test::make_inputs(c, dt, dev, 31);
   for (size_t i = 0; i < in.size(); ++i) {
     if (!(nhwc && in[i].dim() == 4 && is_floating(in[i].dtype()))) continue;
     const bool grad = in[i].requires_grad();
@@ -28,7 +29,7 @@ Run run(const test::OpCase& c, bool nhwc) {
   }
   Run r;
   r.out = c.fn(in);
-  r.out.backward(Tensor::normal(r.out.shape(), 0, 1, 5, 0, DType::F64));
+  r.out.backward(Tensor::normal(r.out.shape(), 0, 1, 5, 0, dt, dev));
   for (size_t i = 0; i < in.size(); ++i)
     r.grads.push_back(c.inputs[i].grad ? in[i].grad() : Tensor());
   return r;
@@ -101,4 +102,27 @@ TEST_CASE("channels-last flows through conv, batch norm, activations and the res
   CHECK(nmse(w1.grad(), g1) < 1e-10);
   CHECK(nmse(w2.grad(), g2) < 1e-10);
   CHECK(nmse(gamma.grad(), gg) < 1e-10);
+}
+
+// The GPU's NHWC paths (cuDNN NHWC descriptors with KRSC filters, [rows, C] batch-norm
+// reductions, NHWC max-pool) against the CPU's NCHW ops, f32, parity tolerance.
+TEST_CASE("CUDA NHWC ops match the CPU's NCHW ops") {
+  if (!cuda_available()) {
+    MESSAGE("CUDA NHWC parity skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  for (const auto& c : test::op_table()) {
+    bool has4d = false;
+    for (auto& s : c.inputs) has4d |= s.shape.size() == 4;
+    if (!has4d) continue;
+    CAPTURE(c.name);
+    Run a = run(c, false, DType::F32, Device::cpu()), b = run(c, true, DType::F32, Device::cuda());
+    CHECK(nmse(a.out, b.out) < 1e-7);
+    for (size_t i = 0; i < a.grads.size(); ++i) {
+      if (!a.grads[i].defined()) continue;
+      CAPTURE(i);
+      REQUIRE(b.grads[i].defined());
+      CHECK(nmse(a.grads[i], b.grads[i]) < 1e-7);
+    }
+  }
 }
