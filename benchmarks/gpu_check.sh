@@ -241,7 +241,16 @@ table
 # ---- everything else compiles in the background while the untimed GPU checks run ----
 [[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
 
-step parity 60 "$OUT/parity.log" "$TEST_ENGINE" -tc='*parity*'
+# CPU<->CUDA parity: the op table, the f16 kernels, NHWC paths, the amp+NHWC model step.
+run_parity() {
+  "$TEST_ENGINE" -tc='*parity*,CUDA*'
+  local rc=$?
+  [[ -x "$BUILD/tests/models/test_models" ]] && { "$BUILD/tests/models/test_models" -tc='CUDA*' || rc=1; }
+  return $rc
+}
+export TEST_ENGINE BUILD
+export -f run_parity
+step parity 90 "$OUT/parity.log" bash -c run_parity
 
 SAN=""
 for c in compute-sanitizer /usr/local/cuda/bin/compute-sanitizer; do
@@ -252,7 +261,8 @@ done
 # shellcheck disable=SC2317  # run through bash -c under timeout
 run_sanitizer() {
   local tool="$1" spec bin tc rc
-  for spec in "$TEST_ENGINE|CUDA f16*" "$TEST_DATA|cuda:*" "$TEST_ENGINE|*parity*"; do
+  for spec in "$TEST_ENGINE|CUDA f16*" "$TEST_ENGINE|CUDA NHWC*" "$TEST_DATA|cuda:*" \
+    "$TEST_ENGINE|*parity*"; do
     bin="${spec%%|*}" tc="${spec#*|}"
     [[ -x "$bin" ]] || { echo "## $(basename "$bin") -tc='$tc' not built"; continue; }
     echo "#> $(basename "$bin") -tc='$tc'"
