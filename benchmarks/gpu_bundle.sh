@@ -21,8 +21,13 @@ ARCH="${SS_CUDA_ARCH:-90}"
 have_nvcc || { echo "gpu_bundle: nvcc not found (the bundle needs the CUDA build)" >&2; exit 1; }
 # oneDNN is off: its 40 MB library would crowd the 64 MiB the device tool carries, and the
 # GPU check needs the CPU convolutions only as the parity reference (im2col + OpenBLAS).
+# The executables find the bundled libraries through an $ORIGIN-relative DT_RPATH (old-style
+# tags: it also serves the libraries' own dependencies, and no LD_LIBRARY_PATH is needed, which
+# would push our libstdc++/libssl into the GPU image's Python and PyTorch too).
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSS_WITH_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DSS_WITH_DNNL=OFF >/dev/null
+  -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DSS_WITH_DNNL=OFF \
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags" \
+  '-DCMAKE_BUILD_RPATH=$ORIGIN/../lib;$ORIGIN/../../lib' >/dev/null
 cmake --build "$BUILD" -j "$JOBS"
 
 STAGE="$BUILD/stage"

@@ -155,13 +155,10 @@ fi
 TABLE_PY="$(command -v python3 || echo "$PY")"
 table() { "$TABLE_PY" benchmarks/make_table.py "$OUT" >/dev/null 2>>"$OUT/make_table.err"; }
 
-# Directories holding cuBLAS/cuDNN on this machine: the toolkit's, and PyTorch's pip wheels
-# (where cuDNN usually is on GPU images).
+# Directories holding cuBLAS/cuDNN on this machine: PyTorch's pip wheels (where cuDNN
+# usually is on GPU images), then the toolkit's.
 cuda_lib_dirs() {
   local d dirs=()
-  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
-    [[ -d "$d" ]] && dirs+=("$d")
-  done
   for py in "$PY" python3; do
     [[ "$py" == none ]] && continue
     d=$("$py" -c 'import importlib, os
@@ -173,6 +170,9 @@ for m in ("nvidia.cudnn", "nvidia.cublas", "nvidia.cu13", "nvidia.cuda_runtime")
     except Exception:
         pass
 print(":".join(out))' 2>/dev/null) && [[ -n "$d" ]] && { dirs+=("$d"); break; }
+  done
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+    [[ -d "$d" ]] && dirs+=("$d")
   done
   (IFS=:; echo "${dirs[*]}")
 }
@@ -193,7 +193,10 @@ if [[ -n "$BUNDLE_TAR" ]]; then
   export BUILD BUNDLE_TAR ROOT
   export -f unpack
   step unpack 120 "$OUT/build_core.log" bash -c unpack
-  export LD_LIBRARY_PATH="$BUILD/lib:$(cuda_lib_dirs)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # The bundle's own libraries come through the executables' $ORIGIN rpath; only cuBLAS and
+  # cuDNN are taken from this machine (PyTorch's wheel directories first, the versions torch
+  # itself loads).
+  export LD_LIBRARY_PATH="$(cuda_lib_dirs)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export SS_SOURCE_DIR="$ROOT"
   [[ "$PY" != none ]] && export SS_PYTHON="$PY"  # the image's python3 has numpy/torch
   {

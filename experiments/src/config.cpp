@@ -74,7 +74,7 @@ void Config::set(const std::string& a) {
   std::string key = a.substr(0, eq), val = a.substr(eq + 1);
   // Bare words become strings so `--set model.arch=resnet50` works without quotes.
   try {
-    toml::parse("v = " + val);
+    (void)toml::parse("v = " + val);  // only whether it parses
   } catch (const toml::parse_error&) {
     val = "\"" + val + "\"";
   }
