@@ -68,28 +68,42 @@ double global_grad_err(const Step& ref, const Step& got) {
   return std::sqrt(num / den);
 }
 
+// A seeded model with its initial state (restored between the steps compared, so every
+// step starts from the same weights and BN statistics) and a batch of n labelled images.
+struct Setup {
+  std::shared_ptr<FeatureNet> net;
+  std::map<std::string, Tensor> saved;
+  Tensor x, y;
+  Setup(const std::string& arch, double width, int n, uint64_t seed) {
+    ModelConfig cfg;
+    cfg.arch = arch;
+    cfg.width = width;
+    cfg.out_classes = {10};
+    manual_seed(seed);
+    net = make_model(cfg);
+    for (auto& [k, v] : net->state_dict()) saved[k] = v.clone();
+    x = Tensor::normal({n, 3, 32, 32}, 0, 1, seed + 100);
+    std::vector<int64_t> labels(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) labels[size_t(i)] = i % 10;
+    y = Tensor::from_vector(labels, {n});
+  }
+  Step step(bool amp, bool nhwc = false) {
+    net->load_state_dict(saved);
+    return train_step(*net, x, y, amp, nhwc);
+  }
+};
+
 // A randomly initialised network is itself sensitive to rounding (BN over few values
 // divides by small deviations), so the bound is relative to the f32 step's own change
 // when only its input is rounded to f16: the mixed-precision step rounds at every layer,
 // so its error is a small multiple of that, while a wrong gradient path would be O(1).
-void check_amp_step(const std::string& arch, int res, double width, double max_grad_err) {
-  ModelConfig cfg;
-  cfg.arch = arch;
-  cfg.width = width;
-  cfg.out_classes = {10};
-  manual_seed(11);
-  auto net = make_model(cfg);
-  // Both steps run BN in training mode from the same running statistics.
-  std::map<std::string, Tensor> saved;
-  for (auto& [k, v] : net->state_dict()) saved[k] = v.clone();
-  Tensor x = Tensor::normal({8, 3, res, res}, 0, 1, 5);
-  Tensor y = Tensor::from_vector<int64_t>({0, 1, 2, 3, 4, 5, 6, 7}, {8});
-
-  Step ref = train_step(*net, x, y, false);
-  net->load_state_dict(saved);
-  Step amp = train_step(*net, x, y, true);
-  net->load_state_dict(saved);
-  Step pert = train_step(*net, x.to(DType::F16).to(DType::F32), y, false);
+void check_amp_step(const std::string& arch, double width, double max_grad_err) {
+  Setup s(arch, width, 8, 11);
+  Step ref = s.step(false), amp = s.step(true);
+  Step pert = [&] {
+    s.net->load_state_dict(s.saved);
+    return train_step(*s.net, s.x.to(DType::F16).to(DType::F32), s.y, false);
+  }();
 
   CAPTURE(arch);
   CHECK(amp.logits.dtype() == DType::F16);
@@ -111,37 +125,23 @@ void check_amp_step(const std::string& arch, int res, double width, double max_g
 }
 }  // namespace
 
-TEST_CASE("ResNet9 mixed-precision step matches the f32 step") { check_amp_step("resnet9", 32, 0.25, 0.2); }
+TEST_CASE("ResNet9 mixed-precision step matches the f32 step") { check_amp_step("resnet9", 0.25, 0.2); }
 
 TEST_CASE("ResNet50 mixed-precision step matches the f32 step") {
   // At width 1/8 and 32 px the f32 gradients already move by ~30% when only the input is
   // rounded (8-channel stem, 2x2 maps in layer4): only the relative bound is meaningful.
-  check_amp_step("resnet50", 32, 0.125, 1.0);
+  check_amp_step("resnet50", 0.125, 1.0);
 }
 
 // Channels-last changes only the memory order: in f32 the step agrees to summation order.
 TEST_CASE("channels-last steps match NCHW steps") {
   for (std::string arch : {"resnet9", "resnet50"}) {
     CAPTURE(arch);
-    ModelConfig cfg;
-    cfg.arch = arch;
-    cfg.width = 0.125;
-    cfg.out_classes = {10};
-    manual_seed(3);
-    auto net = make_model(cfg);
-    std::map<std::string, Tensor> saved;
-    for (auto& [k, v] : net->state_dict()) saved[k] = v.clone();
-    Tensor x = Tensor::normal({4, 3, 32, 32}, 0, 1, 8);
-    Tensor y = Tensor::from_vector<int64_t>({1, 3, 5, 7}, {4});
-    Step ref = train_step(*net, x, y, false);
-    net->load_state_dict(saved);
-    Step cl = train_step(*net, x, y, false, true);
+    Setup s(arch, 0.125, 4, 3);
+    Step ref = s.step(false), cl = s.step(false, true);
     CHECK(rel_err(ref.logits, cl.logits) < 1e-4);
     CHECK(global_grad_err(ref, cl) < 1e-3);
-    net->load_state_dict(saved);
-    Step amp = train_step(*net, x, y, true);
-    net->load_state_dict(saved);
-    Step amp_cl = train_step(*net, x, y, true, true);
+    Step amp = s.step(true), amp_cl = s.step(true, true);
     CHECK(amp_cl.logits.dtype() == DType::F16);
     // f16 results may differ by an ulp where f32 sums were ordered differently.
     CHECK(rel_err(amp.logits, amp_cl.logits) < 1e-2);
@@ -161,22 +161,11 @@ TEST_CASE("CUDA mixed-precision NHWC step matches the CPU's") {
   }
   for (std::string arch : {"resnet9", "resnet50"}) {
     CAPTURE(arch);
-    ModelConfig cfg;
-    cfg.arch = arch;
-    cfg.width = 0.25;
-    cfg.out_classes = {10};
-    manual_seed(5);
-    auto net = make_model(cfg);
-    std::map<std::string, Tensor> saved;
-    for (auto& [k, v] : net->state_dict()) saved[k] = v.clone();
-    Tensor x = Tensor::normal({8, 3, 32, 32}, 0, 1, 9);
-    Tensor y = Tensor::from_vector<int64_t>({0, 1, 2, 3, 4, 5, 6, 7}, {8});
-    Step f32 = train_step(*net, x, y, false);
-    net->load_state_dict(saved);
-    Step cpu = train_step(*net, x, y, true);
-    net->load_state_dict(saved);
-    net->to(Device::cuda());
-    Step gpu = train_step(*net, x.to(Device::cuda()), y.to(Device::cuda()), true, true);
+    Setup s(arch, 0.25, 8, 5);
+    Step f32 = s.step(false), cpu = s.step(true);
+    s.net->load_state_dict(s.saved);
+    s.net->to(Device::cuda());
+    Step gpu = train_step(*s.net, s.x.to(Device::cuda()), s.y.to(Device::cuda()), true, true);
     const double e_logit = rel_err(cpu.logits, gpu.logits), e_grad = global_grad_err(cpu, gpu);
     const double g_logit = rel_err(f32.logits, cpu.logits), g_grad = global_grad_err(f32, cpu);
     MESSAGE(arch, ": CUDA amp+NHWC vs CPU amp: logits ", e_logit, ", gradients ", e_grad,
