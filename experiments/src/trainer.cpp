@@ -243,6 +243,25 @@ json train(const TrainOptions& o) {
     double loss_sum = 0;
     int64_t nb = 0;
     const int64_t skipped_before = o.amp ? opt.steps() - opt.applied_steps_value() : 0;
+    // Each step's loss is read on the host one step late, after the next step is queued: on
+    // a GPU, reading it at once would drain the queue every step. The unscaled loss is what
+    // is checked (an overflow in the scaled gradients is the scaler's to skip; a non-finite
+    // loss is a diverged run, reported with its own step number).
+    Tensor pending;
+    int64_t pending_step = 0;
+    auto settle = [&] {
+      if (!pending.defined()) return;
+      const double l = pending.item();
+      pending = Tensor();
+      if (!std::isfinite(l))
+        SS_FAIL("training loss became ", l, " at step ", pending_step, " (epoch ", ep + 1,
+                "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
+      loss_sum += l;
+      ++nb;
+      char extra[48];
+      std::snprintf(extra, sizeof extra, "loss %.4f", loss_sum / double(nb));
+      bar.update(nb * o.batch, extra);
+    };
     while (auto b = loader.next()) {
       opt.set_lr(sched.at(opt.steps()));  // advances on skipped (overflow) steps too, as torch
       Tensor loss;
@@ -251,22 +270,15 @@ json train(const TrainOptions& o) {
         ChannelsLastGuard nhwc(o.channels_last);
         loss = s.task->loss(forward(*s.model, b->x, o.freeze, o.linear_probe), *b);
       }
-      // The unscaled loss: an overflow in the scaled gradients is skipped by the scaler,
-      // a non-finite loss is a diverged run.
-      const double l = loss.item();
-      if (!std::isfinite(l))
-        SS_FAIL("training loss became ", l, " at step ", opt.steps() + 1, " (epoch ", ep + 1,
-                "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
       opt.zero_grad();
       scaler.scale(loss).backward();
       scaler.step(opt);
       scaler.update();
-      loss_sum += l;
-      ++nb;
-      char extra[48];
-      std::snprintf(extra, sizeof extra, "loss %.4f", loss_sum / double(nb));
-      bar.update(nb * o.batch, extra);
+      settle();
+      pending = loss.detach();
+      pending_step = opt.steps();
     }
+    settle();
     bar.finish();
     img_per_s = bar.rate();
     json entry = {{"epoch", ep + 1}, {"train_loss", nb ? loss_sum / double(nb) : 0.0},
