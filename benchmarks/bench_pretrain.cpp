@@ -1,6 +1,6 @@
 // Pretraining-step throughput (forward + loss + backward + Adam) per pretext method on
-// ResNet9, and the same step in PyTorch CPU (benchmarks/torch_pretrain.py: rotation and
-// VAE; CMC and AMDIM have no PyTorch twin yet, so their ratio is null) from the same run.
+// ResNet9, and the same step in PyTorch (benchmarks/torch_pretrain.py: the same model,
+// batch, bank size, K and feature sizes as built below) on the same device, same run.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
@@ -20,12 +20,21 @@ using namespace ss;
 using nlohmann::json;
 
 namespace {
-std::map<std::string, json> run_torch(const std::string& python, int threads, int res, int batch,
-                                      double width, int iters) {
+// bank_size / nce_k: what the loop below puts in MethodConfig (the CMC twin must match).
+constexpr int64_t kBankSize = 4096, kNceK = 1024;
+
+std::map<std::string, json> run_torch(const std::string& python, const std::string& device, int threads,
+                                      int res, int batch, double width, int iters, int warmup,
+                                      const std::vector<std::string>& methods) {
   if (python == "none") return {};
-  char args[256];
-  std::snprintf(args, sizeof args, " --threads %d --res %d --batch %d --width %g --iters %d", threads,
-                res, batch, width, iters);
+  std::string ms;
+  for (const auto& m : methods) ms += (ms.empty() ? "" : ",") + m;
+  char args[512];
+  std::snprintf(args, sizeof args,
+                " --device %s --threads %d --res %d --batch %d --width %g --iters %d --warmup %d"
+                " --bank-size %lld --nce-k %lld --method %s",
+                device.c_str(), threads, res, batch, width, iters, warmup, (long long)kBankSize,
+                (long long)kNceK, ms.c_str());
   return bench::json_lines_by(python + " " + source_dir() + "/benchmarks/torch_pretrain.py" + args, "method");
 }
 }  // namespace
@@ -54,7 +63,8 @@ int main(int argc, char** argv) {
   }
   if (threads > 0) omp_set_num_threads(threads);
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
-  auto torch = dev.is_cpu() ? run_torch(python, nthreads, res, batch, width, iters) : std::map<std::string, json>{};
+  const auto torch = run_torch(python, dev.is_cuda() ? "cuda" : "cpu", nthreads, res, batch, width, iters,
+                               warmup, methods);
   for (const auto& name : methods) {
     manual_seed(0);
     pretext::MethodConfig mc;
@@ -63,8 +73,8 @@ int main(int argc, char** argv) {
     mc.model.width = width;
     mc.model.out_feats = name == "cmc" ? 128 : 256;
     mc.res = res;
-    mc.bank_size = 4096;
-    mc.nce_k = 1024;
+    mc.bank_size = kBankSize;
+    mc.nce_k = kNceK;
     auto method = pretext::make_method(mc);
     method->to(dev);
     optim::Adam opt(method->parameters(), {1e-3, 0.8, 0.999, 1e-8, 1e-5});
@@ -87,6 +97,8 @@ int main(int argc, char** argv) {
               {"res", res}, {"batch", batch}, {"device", dev.str()}, {"threads", nthreads},
               {"img_per_s", ips}, {"peak_mem_mb", double(alloc.peak_bytes()) / 1048576.0}};
     bench::add_baseline(j, torch, name, ips);
+    if (auto it = torch.find(name); it != torch.end() && it->second.contains("peak_mem_mb"))
+      j["torch_peak_mem_mb"] = it->second["peak_mem_mb"];
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }
