@@ -78,9 +78,9 @@ void convert_dtype(const Tensor& src, Tensor& dst) {
       cpu::cast(kind, src.raw(), dst.raw(), n);
     return;
   }
-  if (src.is_cuda()) {  // rare paths go through the host
-    Tensor h = src.to(Device::cpu()).to(b);
-    dst.copy_(h);
+  if (src.is_cuda()) {  // rare paths go through the host, in dst's memory order
+    Tensor h = src.to(Device::cpu()).to(b).contiguous_like(dst);
+    if (dst.nbytes()) cuda::memcpy_h2d(dst.raw(), h.raw(), dst.nbytes());
     return;
   }
   if (a == DType::F16 || a == DType::BF16) {

@@ -53,12 +53,17 @@ Tensor scale_f16_cuda(const Tensor& x_in, double s) {
 Tensor add_f16_cuda(const Tensor& a_in, const Tensor& b_in) {
   if (b_in.dim() == 1 && a_in.dim() >= 2 && a_in.size(1) == b_in.size(0) &&
       a_in.shape() != b_in.shape()) {
-    Tensor a = a_in.contiguous(), b = b_in.contiguous();
-    const int64_t N = a.size(0), C = a.size(1), inner = a.numel() / std::max<int64_t>(N * C, 1);
-    Tensor y = a.clone();
+    // NHWC (a conv's output under channels-last) is [N*H*W, C] with inner == 1: bias and
+    // its gradient run on that layout directly, and the result stays NHWC.
+    Tensor a = a_in.dense(), b = b_in.contiguous();
+    const bool nhwc = strictly_channels_last(a);
+    const int64_t C = a.size(1);
+    const int64_t N = nhwc ? a.numel() / std::max<int64_t>(C, 1) : a.size(0);
+    const int64_t inner = nhwc ? 1 : a.numel() / std::max<int64_t>(N * C, 1);
+    Tensor y = a.clone();  // keeps NHWC
     SS_CUDA(cuda::bias_add_f16(y.raw(), b.raw(), N, int(C), inner));
-    record(y, "add(bias, f16)", {a_in, b_in}, [N, C, inner](const Tensor& g_in) {
-      Tensor g = half_grad(g_in);
+    record(y, "add(bias, f16)", {a_in, b_in}, [N, C, inner, nhwc](const Tensor& g_in) {
+      Tensor g = nhwc ? g_in.to(DType::F16).channels_last() : half_grad(g_in);
       Tensor db = Tensor::empty({C}, DType::F16, g.device());
       SS_CUDA(cuda::bias_grad_f16(g.raw(), N, int(C), inner, db.raw()));
       return std::vector<Tensor>{g, db};

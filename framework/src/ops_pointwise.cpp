@@ -152,17 +152,21 @@ bool is_channel_bias(const Tensor& a, const Tensor& b) {
 }
 
 Tensor add_channel_bias(const Tensor& a_in, const Tensor& bias_in) {
-  Tensor a = a_in.contiguous(), bias = bias_in.contiguous();
-  Tensor y = a.clone();
-  const int64_t N = a.size(0), C = a.size(1), inner = a.numel() / std::max<int64_t>(N * C, 1);
+  // NHWC is [N*H*W, C] with inner == 1: the bias and its gradient run on it directly.
+  Tensor a = a_in.dense(), bias = bias_in.contiguous();
+  const bool nhwc = strictly_channels_last(a);
+  Tensor y = a.clone();  // keeps NHWC
+  const int64_t C = a.size(1);
+  const int64_t N = nhwc ? a.numel() / std::max<int64_t>(C, 1) : a.size(0);
+  const int64_t inner = nhwc ? 1 : a.numel() / std::max<int64_t>(N * C, 1);
   backend(a, "add(bias)",
           [&](auto z) {
             using T = decltype(z);
             cpu::bias_add<T>(y.data<T>(), bias.data<T>(), N, int(C), inner);
           },
           [&] { SS_CUDA(cuda::bias_add(y.data<float>(), bias.data<float>(), N, int(C), inner)); });
-  record(y, "add(bias)", {a_in, bias_in}, [N, C, inner](const Tensor& g_in) {
-    Tensor g = g_in.contiguous();
+  record(y, "add(bias)", {a_in, bias_in}, [N, C, inner, nhwc](const Tensor& g_in) {
+    Tensor g = nhwc ? g_in.channels_last() : g_in.contiguous();
     Tensor db = Tensor::empty({C}, g.dtype(), g.device());
     backend(g, "add(bias) backward",
             [&](auto z) {

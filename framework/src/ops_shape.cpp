@@ -238,7 +238,9 @@ void index_copy_(Tensor& dst, const Tensor& idx_in, const Tensor& src_in) {
   NoGradGuard ng;
   Tensor src = src_in.to(dst.dtype()).to(dst.device()).contiguous();
   const int64_t m = int64_t(keep_rows.size());
-  if (m < n) src = index_select(src, Tensor::from_vector(keep_pos, {m}));
+  // index_select computes f16 in f32 (returns f32): cast back, or an f16 dst would be
+  // scattered from f32 bytes.
+  if (m < n) src = index_select(src, Tensor::from_vector(keep_pos, {m})).to(dst.dtype());
   const int es = int(dtype_size(dst.dtype()));
   if (dst.is_cuda()) {
     Tensor r = Tensor::from_vector(keep_rows, {m}, dst.device());

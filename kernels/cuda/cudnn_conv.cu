@@ -188,12 +188,19 @@ void ensure_fwd(Plan& p, const ConvGeom& g) {
   std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
                                                      perf.data()));
-  const auto& r = perf[pick(perf, n, p, "forward", g)];
-  p.fwd.algo = r.algo;
-  p.fwd.math = r.mathType;
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
-  CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, r.algo,
-                                                      &p.fwd.ws));
+  for (;;) {  // heuristics can offer algorithms the layout/type does not support: skip them
+    auto& r = perf[pick(perf, n, p, "forward", g)];
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+    const cudnnStatus_t st = cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d,
+                                                                     p.y.d, r.algo, &p.fwd.ws);
+    if (st != CUDNN_STATUS_SUCCESS) {
+      r.status = st;
+      continue;
+    }
+    p.fwd.algo = r.algo;
+    p.fwd.math = r.mathType;
+    break;
+  }
   p.fwd.ready = true;
 }
 
@@ -206,12 +213,19 @@ void ensure_bwd_data(Plan& p, const ConvGeom& g) {
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d, max_n,
                                                           &n, perf.data()));
-  const auto& r = perf[pick(perf, n, p, "backward-data", g)];
-  p.bwd_data.algo = r.algo;
-  p.bwd_data.math = r.mathType;
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d,
-                                                           r.algo, &p.bwd_data.ws));
+  for (;;) {
+    auto& r = perf[pick(perf, n, p, "backward-data", g)];
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+    const cudnnStatus_t st = cudnnGetConvolutionBackwardDataWorkspaceSize(
+        h, p.w.d, p.y.d, p.conv.d, p.x.d, r.algo, &p.bwd_data.ws);
+    if (st != CUDNN_STATUS_SUCCESS) {
+      r.status = st;
+      continue;
+    }
+    p.bwd_data.algo = r.algo;
+    p.bwd_data.math = r.mathType;
+    break;
+  }
   p.bwd_data.ready = true;
 }
 
@@ -224,12 +238,19 @@ void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,
                                                             max_n, &n, perf.data()));
-  const auto& r = perf[pick(perf, n, p, "backward-filter", g)];
-  p.bwd_filter.algo = r.algo;
-  p.bwd_filter.math = r.mathType;
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d, p.w.d,
-                                                             r.algo, &p.bwd_filter.ws));
+  for (;;) {
+    auto& r = perf[pick(perf, n, p, "backward-filter", g)];
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+    const cudnnStatus_t st = cudnnGetConvolutionBackwardFilterWorkspaceSize(
+        h, p.x.d, p.y.d, p.conv.d, p.w.d, r.algo, &p.bwd_filter.ws);
+    if (st != CUDNN_STATUS_SUCCESS) {
+      r.status = st;
+      continue;
+    }
+    p.bwd_filter.algo = r.algo;
+    p.bwd_filter.math = r.mathType;
+    break;
+  }
   p.bwd_filter.ready = true;
 }
 
