@@ -28,7 +28,7 @@ Progress::Progress(std::string label, int64_t total, std::string unit)
 }
 
 Progress::~Progress() {
-  if (!finished_ && done_ > 0 && tty_) std::fputc('\n', stderr);
+  if (!finished_ && drawn_) std::fputc('\n', stderr);
 }
 
 double Progress::elapsed_s() const {
@@ -37,7 +37,7 @@ double Progress::elapsed_s() const {
 
 double Progress::rate() const {
   const double e = elapsed_s();
-  return e > 0 ? double(done_) / e : 0.0;
+  return e > 0 ? double(done_ - base_) / e : 0.0;
 }
 
 void Progress::update(int64_t done, const std::string& extra) {
@@ -57,6 +57,13 @@ void Progress::finish(const std::string& extra) {
   draw(true);
 }
 
+void Progress::note(const std::string& line) {
+  if (drawn_) std::fputc('\n', stderr);
+  drawn_ = false;
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
+}
+
 void Progress::draw(bool final) {
   const double r = rate();
   const double eta = r > 0 ? double(total_ - done_) / r : -1;
@@ -73,6 +80,7 @@ void Progress::draw(bool final) {
                   extra_.c_str());
     std::fputs(line, stderr);
     if (final) std::fputc('\n', stderr);
+    drawn_ = !final;
   } else {
     std::snprintf(line, sizeof line, "%s: %lld/%lld (%.0f%%) %.1f %s/s %s %s %s\n",
                   label_.c_str(), (long long)done_, (long long)total_, frac * 100, r,

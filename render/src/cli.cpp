@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "ss/kernels/error.h"
+#include "ss/progress.h"
 #include "ss/render/dataset.h"
-#include "ss/render/progress.h"
 #include "ss/render/scene.h"
 
 namespace ss::render {
@@ -43,11 +43,15 @@ void run(const CliOptions& c) {
   for (const std::string& bits : sets) {
     DatasetOptions o = base;
     o.bits = bits;
-    Progress bar(bits);
+    ss::Progress bar(bits, o.count);
     DatasetResult r = render_dataset(
-        o, [&](int64_t done, int64_t total, int64_t now, double s) { bar.update(done, total, now, s); },
+        o,
+        [&](int64_t done, int64_t, int64_t now, double) {
+          bar.resumed_from(done - now);  // images from a resumed partial file: not in img/s
+          bar.update(done);
+        },
         [&](const std::string& line) { bar.note(line); });
-    bar.finish();
+    if (r.rendered_now > 0 && !r.interrupted) bar.finish();  // else no bar, or the destructor ends it
     if (r.already_complete) {
       std::fprintf(stderr, "%s: %s is already complete (same settings); skipped\n", bits.c_str(), r.path.c_str());
       continue;

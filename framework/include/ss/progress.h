@@ -14,14 +14,19 @@ class Progress {
   void update(int64_t done, const std::string& extra = "");  // absolute count
   void add(int64_t n, const std::string& extra = "") { update(done_ + n, extra); }
   void finish(const std::string& extra = "");
+  // n units were done before this run (a resumed job): shown in the count, left out of the
+  // rate and ETA.
+  void resumed_from(int64_t n) { base_ = n; }
+  // A message on its own line; ends a bar drawn on the terminal first.
+  void note(const std::string& line);
   double elapsed_s() const;
-  double rate() const;  // units per second
+  double rate() const;  // units per second done by this run
 
  private:
   void draw(bool final);
   std::string label_, unit_, extra_;
-  int64_t total_, done_ = 0;
-  bool tty_, finished_ = false;
+  int64_t total_, done_ = 0, base_ = 0;
+  bool tty_, finished_ = false, drawn_ = false;  // drawn_: a bar line is open on the TTY
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
