@@ -14,6 +14,7 @@
 #include "bench_util.h"
 #include "ss/allocator.h"
 #include "ss/amp.h"
+#include "ss/cuda_graph.h"
 #include "ss/autograd.h"
 #include "ss/kernels/runtime.h"
 #include "ss/models/registry.h"
@@ -134,7 +135,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> specs;
   std::string device = "cpu", python = "/usr/bin/python3", torch_modes_opt;
   int iters = -1, warmup = -1, threads = 0;
-  bool amp = false, all = false, profile = false, nchw = false;
+  bool amp = false, all = false, profile = false, nchw = false, cuda_graph = false;
   double peak_tflops = 0;
   app.add_option("--case", specs,
                  "arch:res:batch:width (repeatable); default CPU: resnet9:64:32:1, resnet50:64:16:1, "
@@ -145,6 +146,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0 = OpenMP default)");
   app.add_option("--torch", python, "python with torch for the baseline, or none")->capture_default_str();
   app.add_flag("--amp", amp, "ours in mixed precision (ss::AutocastGuard around forward + loss; fp32 parameters)");
+  app.add_flag("--cuda-graph", cuda_graph,
+               "ours on CUDA: capture one training step as a CUDA graph and time its replays");
   app.add_flag("--nchw", nchw,
                "ours amp on CUDA in NCHW (default: channels-last activations, like PyTorch's AMP mode)");
   app.add_flag("--precision-all", all,
@@ -242,11 +245,14 @@ int main(int argc, char** argv) {
     for (auto& prec : ours) {
       const bool use_amp = prec == "amp";
       const bool use_cl = use_amp && gpu && !nchw;  // on the CPU NHWC only adds conversions
-      json j = {{"name", "train_step"}, {"impl", "ours"}, {"case", c.key()}, {"mode", prec},
-                {"key", c.key() + "/ours_" + prec}, {"arch", c.arch}, {"res", c.res},
+      const bool use_graph = cuda_graph && gpu;
+      const std::string mode = prec + (use_graph ? "_graph" : "");
+      json j = {{"name", "train_step"}, {"impl", "ours"}, {"case", c.key()}, {"mode", mode},
+                {"key", c.key() + "/ours_" + mode}, {"arch", c.arch}, {"res", c.res},
                 {"batch", c.batch}, {"width", c.width}, {"device", dev.str()},
                 {"dtype", use_amp ? "f16 autocast (f32 params)" : "f32"},
-                {"layout", use_cl ? "channels_last" : "nchw"}, {"threads", nthreads},
+                {"layout", use_cl ? "channels_last" : "nchw"}, {"cuda_graph", use_graph},
+                {"threads", nthreads},
                 {"gpu", gpu ? json(gpu_name) : json(nullptr)}, {"train_gflop_per_img", gflop},
                 {"peak_tflops", peak}};
       try {
@@ -260,14 +266,7 @@ int main(int argc, char** argv) {
         Tensor t1 = Tensor::from_vector(y1, {c.batch}, dev), t2 = Tensor::from_vector(y2, {c.batch}, dev);
         // Earlier cases' cached blocks must not count towards this one's device peak.
         alloc.empty_cache();
-        const double t = bench::median_seconds(warmup, iters, gpu, [&](int i) {
-          if (i == warmup) {  // steady-state peaks: Adam state and algorithm choice are settled
-            alloc.reset_peak();
-#ifdef SS_WITH_CUDA
-            if (gpu) cuda::reset_mem_peak();
-            if (gpu && profile) cudaProfilerStart();
-#endif
-          }
+        auto eager_step = [&] {
           nvtx::Range step("train_step");
           Tensor loss;
           {
@@ -284,6 +283,26 @@ int main(int argc, char** argv) {
           nvtx::Range r("optimizer");
           opt.step();
           opt.zero_grad();
+        };
+        // --cuda-graph: two eager steps settle algorithms, workspace and Adam state, then one
+        // step is captured and every timed step is a single graph launch.
+        CudaGraph graph;
+        if (use_graph) {
+          for (int k = 0; k < 2; ++k) eager_step();
+          graph.capture(eager_step);
+        }
+        const double t = bench::median_seconds(warmup, iters, gpu, [&](int i) {
+          if (i == warmup) {  // steady-state peaks: Adam state and algorithm choice are settled
+            alloc.reset_peak();
+#ifdef SS_WITH_CUDA
+            if (gpu) cuda::reset_mem_peak();
+            if (gpu && profile) cudaProfilerStart();
+#endif
+          }
+          if (use_graph)
+            graph.replay();
+          else
+            eager_step();
         });
 #ifdef SS_WITH_CUDA
         if (gpu && profile) cudaProfilerStop();

@@ -234,6 +234,9 @@ step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \
   "$TRAIN" --device cuda --case "$R9" --precision-all --torch-modes fp32,amp --torch "$PY"
 step_json train_resnet50 120 "$OUT/train_resnet50.jsonl" \
   "$TRAIN" --device cuda --case "$R50" --precision-all --torch-modes fp32,amp --torch "$PY"
+# Ours with the whole step as one CUDA graph (PyTorch numbers come from the lines above).
+step_json train_graph_resnet9 90 "$OUT/train_graph_resnet9.jsonl" \
+  "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none
 if [[ "$PY" != none ]]; then
   step_json torch_compile_resnet9 150 "$OUT/torch_compile_resnet9.jsonl" \
     "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \

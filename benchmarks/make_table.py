@@ -25,6 +25,8 @@ GOALS = [
     ("resnet50", 128, 96, "amp", 1.3),
 ]
 PEAK_GOALS = [("resnet9", 64, 512, 40.0)]  # % of the fp16 dense peak
+OURS_LABEL = {"amp_graph": "AMP fp16 + CUDA graph", "amp": "AMP fp16", "fp32_graph": "fp32 + CUDA graph",
+              "fp32": "fp32"}
 TORCH_LABEL = {"fp32": "PyTorch eager fp32", "amp": "PyTorch eager AMP fp16 channels_last",
                "compile": "torch.compile AMP fp16 channels_last"}
 
@@ -97,8 +99,8 @@ def training_tables(cases):
                    "| peak MB (device) | ours best ÷ this |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         best = best_ours(c)
-        rows = [("ours " + ("AMP fp16" if m == "amp" else m), c["ours"][m], "device_peak_mb")
-                for m in ("amp", "fp32") if m in c["ours"]]
+        rows = [("ours " + OURS_LABEL[m], c["ours"][m], "device_peak_mb")
+                for m in OURS_LABEL if m in c["ours"]]
         rows += [(TORCH_LABEL.get(m, m), c["torch"][m], "reserved_peak_mb")
                  for m in ("fp32", "amp", "compile") if m in c["torch"]]
         for label, r, dev_field in rows:

@@ -15,4 +15,9 @@ void memcpy_d2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavai
 void memset_zero(void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void synchronize() {}
 size_t mem_used_peak() { return 0; }
+void graph_begin_capture() { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+int graph_end_capture() { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void graph_launch(int) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void graph_destroy(int) {}
+bool capturing() { return false; }
 }  // namespace ss::cuda

@@ -47,6 +47,25 @@ void CachingAllocator::system_free(void* p) {
 void* CachingAllocator::allocate(size_t bytes) {
   const size_t sz = round_size(bytes == 0 ? 1 : bytes);
   std::unique_lock<std::mutex> lock(mu_);
+  if (private_open_) {
+    auto pit = private_free_.lower_bound(sz);
+    void* p = nullptr;
+    size_t got = sz;
+    if (pit != private_free_.end() && pit->first <= sz + sz / 4) {
+      p = pit->second;
+      got = pit->first;
+      private_free_.erase(pit);
+    } else {
+      lock.unlock();
+      p = system_alloc(sz);  // no cache release: that would free memory mid-capture
+      lock.lock();
+      private_[p] = true;
+    }
+    live_[p] = got;
+    in_use_ += got;
+    peak_ = std::max(peak_, in_use_);
+    return p;
+  }
   auto it = free_.lower_bound(sz);
   // Reuse a cached block if it is not wastefully larger than requested.
   if (it != free_.end() && it->first <= sz + sz / 4) {
@@ -82,8 +101,23 @@ void CachingAllocator::release(void* p) {
   const size_t sz = it->second;
   live_.erase(it);
   in_use_ -= sz;
+  if (private_.count(p)) {
+    private_free_.emplace(sz, p);
+    return;
+  }
   free_.emplace(sz, p);
   cached_ += sz;
+}
+
+void CachingAllocator::begin_private_pool() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SS_CHECK(!private_open_, "allocator: a private pool is already open");
+  private_open_ = true;
+}
+
+void CachingAllocator::end_private_pool() {
+  std::lock_guard<std::mutex> lock(mu_);
+  private_open_ = false;
 }
 
 void CachingAllocator::empty_cache() {

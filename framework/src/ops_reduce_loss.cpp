@@ -1,5 +1,6 @@
 // Reductions and losses. Loss kernels return (sum, count) so masked/ignored means are exact.
 #include "op_util.h"
+#include "ss/kernels/runtime.h"
 #include "ss/autograd.h"
 #include "ss/kernels/loss.h"
 #include "ss/kernels/reduce.h"
@@ -141,7 +142,9 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target_in, int64_t i
   const int64_t outer = x.size(0);
   const int C = int(x.size(1));
   const int64_t inner = x.numel() / std::max<int64_t>(outer * C, 1);
-  {  // validate labels on the host (cheap next to the forward pass)
+  // Validate labels on the host (cheap next to the forward pass), except while a CUDA graph
+  // is being captured, where a device read is impossible (the eager run checked them).
+  if (!(target_in.is_cuda() && cuda::capturing())) {
     std::vector<int64_t> t = target_in.to_vector<int64_t>();
     for (int64_t v : t)
       SS_CHECK(v == ignore_index || (v >= 0 && v < C), "cross_entropy: target ", v,

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "context.h"
 
@@ -217,6 +218,8 @@ void* workspace(size_t bytes) {
   Context& c = ctx();
   std::lock_guard<std::mutex> lock(c.mu);
   if (bytes > c.ws_bytes) {
+    SS_CHECK(!capturing(), "the kernel workspace would grow from ", c.ws_bytes, " to ", bytes,
+             " bytes during CUDA graph capture: run the step once eagerly before capturing it");
     // Kernels queued earlier may still use the old block; cudaFree only "may" synchronise.
     if (c.ws) {
       CUDA_CHECK(cudaStreamSynchronize(stream()));
@@ -246,6 +249,8 @@ void* workspace(size_t bytes) {
 // and correctness here is worth more than the overlap an async upload would buy.
 void memcpy_h2d(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
+  SS_CHECK(!capturing(), "host-to-device copy of ", bytes, " bytes during CUDA graph capture: "
+           "stage inputs before capturing the step");
   cudaStream_t s = stream();
   CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
   CUDA_CHECK(cudaStreamSynchronize(s));
@@ -253,6 +258,8 @@ void memcpy_h2d(void* dst, const void* src, size_t bytes) {
 
 void memcpy_d2h(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
+  SS_CHECK(!capturing(), "device-to-host read of ", bytes, " bytes during CUDA graph capture: "
+           "read results after the captured step");
   cudaStream_t s = stream();
   CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
   CUDA_CHECK(cudaStreamSynchronize(s));
@@ -270,7 +277,67 @@ void memset_zero(void* p, size_t bytes) {
 
 void synchronize() {
   if (device_count() == 0) return;
+  SS_CHECK(!capturing(), "synchronize() during CUDA graph capture (a host read of device "
+           "data inside the captured step?)");
   CUDA_CHECK(cudaStreamSynchronize(stream()));
+}
+
+namespace {
+struct Graphs {
+  std::mutex mu;
+  std::vector<cudaGraphExec_t> exec;  // index = handle; null once destroyed
+};
+Graphs& graphs() {
+  static Graphs* g = new Graphs;
+  return *g;
+}
+}  // namespace
+
+bool capturing() {
+  if (device_count() == 0) return false;
+  cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
+  CUDA_CHECK(cudaStreamIsCapturing(stream(), &st));
+  return st == cudaStreamCaptureStatusActive;
+}
+
+// Relaxed mode: the caching allocator may still cudaMalloc a new block mid-capture (its
+// blocks outlive the graph's replays, see CachingAllocator::begin_private_pool).
+void graph_begin_capture() {
+  SS_CHECK(!capturing(), "graph_begin_capture: a capture is already running");
+  CUDA_CHECK(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeRelaxed));
+}
+
+int graph_end_capture() {
+  cudaGraph_t graph = nullptr;
+  CUDA_CHECK(cudaStreamEndCapture(stream(), &graph));
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+  CUDA_CHECK_PRINT(cudaGraphDestroy(graph));
+  CUDA_CHECK(e);
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  g.exec.push_back(exec);
+  return int(g.exec.size()) - 1;
+}
+
+void graph_launch(int handle) {
+  Graphs& g = graphs();
+  cudaGraphExec_t exec = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g.mu);
+    SS_CHECK(handle >= 0 && handle < int(g.exec.size()) && g.exec[size_t(handle)],
+             "graph_launch: no graph ", handle);
+    exec = g.exec[size_t(handle)];
+  }
+  CUDA_CHECK(cudaGraphLaunch(exec, stream()));
+}
+
+void graph_destroy(int handle) {
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  if (handle < 0 || handle >= int(g.exec.size()) || !g.exec[size_t(handle)]) return;
+  CUDA_CHECK_PRINT(cudaGraphExecDestroy(g.exec[size_t(handle)]));
+  g.exec[size_t(handle)] = nullptr;
 }
 
 }  // namespace ss::cuda

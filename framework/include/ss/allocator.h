@@ -21,6 +21,11 @@ class CachingAllocator {
   size_t bytes_in_use() const;
   size_t peak_bytes() const;
   void reset_peak();
+  // CUDA graphs replay fixed addresses: blocks allocated while a private pool is open are
+  // reserved for it for good (when freed they return to the pool's own list, never to the
+  // shared one), so eager tensors can never alias memory a graph replay writes.
+  void begin_private_pool();
+  void end_private_pool();
 
   static CachingAllocator& for_device(Device d);
 
@@ -31,6 +36,9 @@ class CachingAllocator {
   mutable std::mutex mu_;
   std::multimap<size_t, void*> free_;        // size -> block
   std::unordered_map<void*, size_t> live_;   // block -> size
+  std::multimap<size_t, void*> private_free_;
+  std::unordered_map<void*, bool> private_;  // blocks owned by the private pool
+  bool private_open_ = false;
   size_t in_use_ = 0, peak_ = 0, cached_ = 0;
 };
 

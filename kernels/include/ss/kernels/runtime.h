@@ -18,4 +18,14 @@ void memcpy_d2d(void* dst, const void* src, size_t bytes);
 void memset_zero(void* p, size_t bytes);
 void synchronize();
 size_t mem_used_peak();  // bytes, from the device allocator's view
+
+// CUDA graphs: everything issued to our stream between graph_begin_capture and
+// graph_end_capture is recorded (not run) and replayed by graph_launch. Nothing in between
+// may wait for the device (host reads, workspace growth): such calls fail with a clear
+// error. capturing() lets host-side checks that would read device memory stand aside.
+void graph_begin_capture();
+int graph_end_capture();  // a handle for graph_launch / graph_destroy
+void graph_launch(int handle);
+void graph_destroy(int handle);
+bool capturing();
 }  // namespace ss::cuda
