@@ -179,6 +179,26 @@ int pick(const std::vector<Perf>& perf, int count, const Plan& p, const char* wh
   return i;
 }
 
+// Takes the best of the heuristics' candidates whose workspace query succeeds: they can
+// offer algorithms the layout/type does not support (pick() then moves on to the next).
+template <class Perf, class Algo, class WorkspaceSize>
+void choose(Plan& p, const ConvGeom& g, const char* what, std::vector<Perf>& perf, int n,
+            Choice<Algo>& c, WorkspaceSize workspace_size) {
+  for (;;) {
+    auto& r = perf[pick(perf, n, p, what, g)];
+    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
+    const cudnnStatus_t st = workspace_size(r.algo, &c.ws);
+    if (st != CUDNN_STATUS_SUCCESS) {
+      r.status = st;
+      continue;
+    }
+    c.algo = r.algo;
+    c.math = r.mathType;
+    c.ready = true;
+    return;
+  }
+}
+
 void ensure_fwd(Plan& p, const ConvGeom& g) {
   if (p.fwd.ready) return;
   cudnnHandle_t h = cudnn();
@@ -188,20 +208,9 @@ void ensure_fwd(Plan& p, const ConvGeom& g) {
   std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
                                                      perf.data()));
-  for (;;) {  // heuristics can offer algorithms the layout/type does not support: skip them
-    auto& r = perf[pick(perf, n, p, "forward", g)];
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
-    const cudnnStatus_t st = cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d,
-                                                                     p.y.d, r.algo, &p.fwd.ws);
-    if (st != CUDNN_STATUS_SUCCESS) {
-      r.status = st;
-      continue;
-    }
-    p.fwd.algo = r.algo;
-    p.fwd.math = r.mathType;
-    break;
-  }
-  p.fwd.ready = true;
+  choose(p, g, "forward", perf, n, p.fwd, [&](cudnnConvolutionFwdAlgo_t a, size_t* ws) {
+    return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, a, ws);
+  });
 }
 
 void ensure_bwd_data(Plan& p, const ConvGeom& g) {
@@ -213,20 +222,11 @@ void ensure_bwd_data(Plan& p, const ConvGeom& g) {
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d, max_n,
                                                           &n, perf.data()));
-  for (;;) {
-    auto& r = perf[pick(perf, n, p, "backward-data", g)];
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
-    const cudnnStatus_t st = cudnnGetConvolutionBackwardDataWorkspaceSize(
-        h, p.w.d, p.y.d, p.conv.d, p.x.d, r.algo, &p.bwd_data.ws);
-    if (st != CUDNN_STATUS_SUCCESS) {
-      r.status = st;
-      continue;
-    }
-    p.bwd_data.algo = r.algo;
-    p.bwd_data.math = r.mathType;
-    break;
-  }
-  p.bwd_data.ready = true;
+  choose(p, g, "backward-data", perf, n, p.bwd_data,
+         [&](cudnnConvolutionBwdDataAlgo_t a, size_t* ws) {
+           return cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d,
+                                                               a, ws);
+         });
 }
 
 void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
@@ -238,20 +238,11 @@ void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_n, 1));
   CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,
                                                             max_n, &n, perf.data()));
-  for (;;) {
-    auto& r = perf[pick(perf, n, p, "backward-filter", g)];
-    CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, r.mathType));
-    const cudnnStatus_t st = cudnnGetConvolutionBackwardFilterWorkspaceSize(
-        h, p.x.d, p.y.d, p.conv.d, p.w.d, r.algo, &p.bwd_filter.ws);
-    if (st != CUDNN_STATUS_SUCCESS) {
-      r.status = st;
-      continue;
-    }
-    p.bwd_filter.algo = r.algo;
-    p.bwd_filter.math = r.mathType;
-    break;
-  }
-  p.bwd_filter.ready = true;
+  choose(p, g, "backward-filter", perf, n, p.bwd_filter,
+         [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* ws) {
+           return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d,
+                                                                 p.w.d, a, ws);
+         });
 }
 
 // cuDNN rejects zero-sized dimensions; an empty reduction yields zeros (beta = 0 semantics).
