@@ -19,6 +19,8 @@
 #include "ss/pretext/vae.h"
 #include "ss/progress.h"
 #include "ss/rng.h"
+#include "run_checkpoint.h"
+#include "train_keys.h"
 
 namespace ss::app {
 namespace fs = std::filesystem;
@@ -40,23 +42,9 @@ PretrainOptions PretrainOptions::from_config(const Config& c) {
   m.reg_weight = c.number("amdim.reg", m.reg_weight);
   m.r5 = int(c.integer("amdim.r5", m.r5));
   m.r7 = int(c.integer("amdim.r7", m.r7));
-  o.epochs = int(c.integer("train.epochs", o.epochs));
-  o.batch = int(c.integer("train.batch", o.batch));
-  o.warmup_epochs = int(c.integer("train.warmup_epochs", o.warmup_epochs));
-  o.lr = c.number("train.lr", o.lr);
-  o.final_lr = c.number("train.final_lr", o.final_lr);
-  o.weight_decay = c.number("train.weight_decay", o.weight_decay);
-  o.beta1 = c.number("train.beta1", o.beta1);
+  read_shared_train_keys(c, o);
   o.beta2 = c.number("train.beta2", o.beta2);
-  o.min_samples = c.integer("train.min_samples", o.min_samples);
   o.max_images = c.integer("train.max_images", o.max_images);
-  o.augment = c.boolean("train.augment", o.augment);
-  o.amp = c.boolean("train.amp", o.amp);
-  o.amp_init_scale = c.number("train.amp_init_scale", o.amp_init_scale);
-  o.channels_last = c.boolean("train.channels_last", o.channels_last);
-  o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
-  o.device = c.str("device", o.device);
-  o.out = c.str("out", o.out);
   SS_CHECK(!o.data.empty(), c.origin(), ": data.path (--data) is required");
   SS_CHECK(o.epochs > 0, c.origin(), ": train.epochs must be > 0");
   SS_CHECK(o.batch == 0 || o.batch > 1, c.origin(), ": train.batch must be > 1");
@@ -84,53 +72,6 @@ void PretrainOptions::apply_method_defaults() {
 }
 
 namespace {
-
-void save_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& opt,
-                     const GradScaler& scaler, const json& state) {
-  io::TensorMap t;
-  for (auto& [k, v] : m.state_dict()) t["method." + k] = v;
-  auto names = m.named_parameters();
-  for (size_t i = 0; i < names.size() && i < opt.exp_avg().size(); ++i) {
-    t["optim.exp_avg." + names[i].first] = opt.exp_avg()[i];
-    t["optim.exp_avg_sq." + names[i].first] = opt.exp_avg_sq()[i];
-  }
-  t["optim.step"] = opt.applied_steps();
-  for (auto& [k, v] : scaler.state_dict()) t["scaler." + k] = v;
-  io::save_safetensors(path, t, {{"format", "pt"}, {"state", state.dump()}});
-}
-
-// Older checkpoints lack optim.step (then it equals state.step: no step was ever skipped)
-// and scaler.* (then the scaler starts fresh).
-json load_checkpoint(const std::string& path, pretext::Method& m, optim::Adam& opt,
-                     GradScaler& scaler) {
-  io::Metadata meta;
-  io::TensorMap t = io::load_safetensors(path, &meta);
-  std::map<std::string, Tensor> sd;
-  for (auto& [k, v] : t)
-    if (k.rfind("method.", 0) == 0) sd[k.substr(7)] = v;
-  m.load_state_dict(sd);
-  auto names = m.named_parameters();
-  for (size_t i = 0; i < names.size() && i < opt.exp_avg().size(); ++i) {
-    auto a = t.find("optim.exp_avg." + names[i].first), b = t.find("optim.exp_avg_sq." + names[i].first);
-    SS_CHECK(a != t.end() && b != t.end(), path, ": optimiser state for '", names[i].first, "' missing");
-    opt.exp_avg()[i].copy_(a->second);
-    opt.exp_avg_sq()[i].copy_(b->second);
-  }
-  SS_CHECK(meta.count("state"), path, ": not a pretraining checkpoint (no 'state' metadata)");
-  json state;
-  try {
-    state = json::parse(meta["state"]);
-  } catch (const std::exception& e) {
-    SS_FAIL(path, ": corrupt 'state' metadata: ", e.what());
-  }
-  opt.set_steps(state["step"].get<int64_t>());
-  if (auto it = t.find("optim.step"); it != t.end()) opt.applied_steps().copy_(it->second);
-  std::map<std::string, Tensor> sc;
-  for (auto& [k, v] : t)
-    if (k.rfind("scaler.", 0) == 0) sc[k.substr(7)] = v;
-  scaler.load_state_dict(sc);
-  return state;
-}
 
 std::string fmt_metrics(const std::vector<std::pair<std::string, double>>& names, const json& e) {
   std::string s;
@@ -186,7 +127,7 @@ json pretrain(const PretrainOptions& o_in) {
   const std::string ckpt = o.out + "/checkpoint.safetensors";
   json state = {{"epoch", 0}, {"step", 0}, {"epochs", json::array()}, {"steps", json::array()}};
   if (o.resume && fs::exists(ckpt)) {
-    state = load_checkpoint(ckpt, *method, opt, scaler);
+    state = load_run_checkpoint(ckpt, "method.", *method, &opt, &scaler, "pretraining");
     loader.seek(state["epoch"].get<int64_t>());
     if (!o.quiet)
       std::printf("pretrain: resumed from %s at epoch %lld\n", ckpt.c_str(),
@@ -256,7 +197,7 @@ json pretrain(const PretrainOptions& o_in) {
     state["epochs"].push_back(entry);
     state["epoch"] = ep + 1;
     state["step"] = opt.steps();
-    save_checkpoint(ckpt, *method, opt, scaler, state);
+    save_run_checkpoint(ckpt, "method.", *method, opt, scaler, state);
     meta["epochs"] = std::to_string(ep + 1);
     models::save_backbone(o.out + "/backbone.safetensors", *method->downstream(), meta);
     json curve = {{"method", mc.method}, {"data", o.data}, {"model", describe}, {"arch", mc.model.arch},

@@ -19,6 +19,8 @@
 #include "ss/pretext/two_stream.h"
 #include "ss/progress.h"
 #include "ss/rng.h"
+#include "run_checkpoint.h"
+#include "train_keys.h"
 
 namespace ss::app {
 namespace fs = std::filesystem;
@@ -35,23 +37,9 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   o.freeze = int(c.integer("model.freeze", o.freeze));
   o.init = c.str("model.init", o.init);
   o.linear_probe = c.boolean("model.linear_probe", o.linear_probe);
-  o.epochs = int(c.integer("train.epochs", o.epochs));
-  o.batch = int(c.integer("train.batch", o.batch));
-  o.warmup_epochs = int(c.integer("train.warmup_epochs", o.warmup_epochs));
+  read_shared_train_keys(c, o);
   o.eval_every = int(c.integer("train.eval_every", o.eval_every));
-  o.lr = c.number("train.lr", o.lr);
-  o.final_lr = c.number("train.final_lr", o.final_lr);
-  o.weight_decay = c.number("train.weight_decay", o.weight_decay);
-  o.beta1 = c.number("train.beta1", o.beta1);
-  o.min_samples = c.integer("train.min_samples", o.min_samples);
   o.eval_max = c.integer("train.eval_max", o.eval_max);
-  o.augment = c.boolean("train.augment", o.augment);
-  o.amp = c.boolean("train.amp", o.amp);
-  o.amp_init_scale = c.number("train.amp_init_scale", o.amp_init_scale);
-  o.channels_last = c.boolean("train.channels_last", o.channels_last);
-  o.seed = uint64_t(c.integer("seed", int64_t(o.seed)));
-  o.device = c.str("device", o.device);
-  o.out = c.str("out", o.out);
   SS_CHECK(!o.data.empty(), c.origin(), ": data.path is required");
   SS_CHECK(o.epochs > 0 && o.batch > 1, c.origin(), ": train.epochs must be > 0 and train.batch > 1");
   SS_CHECK(o.freeze >= 0 && o.freeze <= 4, c.origin(), ": model.freeze must be in [0, 4]");
@@ -126,62 +114,6 @@ json evaluate(Setup& s, const std::vector<int64_t>& idx, int batch, bool probe) 
   return j;
 }
 
-// Checkpoint = model state + Adam moments and applied-step count + loss-scaler state (amp)
-// + progress metadata, written atomically.
-void save_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam& opt,
-                     const GradScaler& scaler, const json& state) {
-  io::TensorMap t;
-  for (auto& [k, v] : m.state_dict()) t["model." + k] = v;
-  auto names = m.named_parameters();
-  for (size_t i = 0; i < names.size() && i < opt.exp_avg().size(); ++i) {
-    t["optim.exp_avg." + names[i].first] = opt.exp_avg()[i];
-    t["optim.exp_avg_sq." + names[i].first] = opt.exp_avg_sq()[i];
-  }
-  t["optim.step"] = opt.applied_steps();
-  for (auto& [k, v] : scaler.state_dict()) t["scaler." + k] = v;
-  io::save_safetensors(path, t, {{"format", "pt"}, {"state", state.dump()}});
-}
-
-// Older checkpoints lack optim.step (then it equals state.step: no step was ever skipped)
-// and scaler.* (then the scaler starts fresh).
-void restore_optim_state(const io::TensorMap& t, const json& state, optim::Adam& opt,
-                         GradScaler& scaler) {
-  opt.set_steps(state["step"].get<int64_t>());
-  if (auto it = t.find("optim.step"); it != t.end()) opt.applied_steps().copy_(it->second);
-  std::map<std::string, Tensor> sc;
-  for (auto& [k, v] : t)
-    if (k.rfind("scaler.", 0) == 0) sc[k.substr(7)] = v;
-  scaler.load_state_dict(sc);
-}
-
-json load_checkpoint(const std::string& path, models::FeatureNet& m, optim::Adam* opt,
-                     GradScaler* scaler) {
-  io::Metadata meta;
-  io::TensorMap t = io::load_safetensors(path, &meta);
-  std::map<std::string, Tensor> sd;
-  for (auto& [k, v] : t)
-    if (k.rfind("model.", 0) == 0) sd[k.substr(6)] = v;
-  m.load_state_dict(sd);
-  if (opt) {
-    auto names = m.named_parameters();
-    for (size_t i = 0; i < names.size() && i < opt->exp_avg().size(); ++i) {
-      auto a = t.find("optim.exp_avg." + names[i].first), b = t.find("optim.exp_avg_sq." + names[i].first);
-      SS_CHECK(a != t.end() && b != t.end(), path, ": optimiser state for '", names[i].first, "' missing");
-      opt->exp_avg()[i].copy_(a->second);
-      opt->exp_avg_sq()[i].copy_(b->second);
-    }
-  }
-  SS_CHECK(meta.count("state"), path, ": not a training checkpoint (no 'state' metadata)");
-  json state;
-  try {
-    state = json::parse(meta["state"]);
-  } catch (const std::exception& e) {
-    SS_FAIL(path, ": corrupt 'state' metadata: ", e.what());
-  }
-  if (opt) restore_optim_state(t, state, *opt, *scaler);
-  return state;
-}
-
 std::string fmt_metrics(const json& j) {
   std::string s;
   char buf[64];
@@ -223,7 +155,7 @@ json train(const TrainOptions& o) {
   const std::string ckpt = o.out + "/checkpoint.safetensors";
   json state = {{"epoch", 0}, {"step", 0}, {"curve", json::array()}, {"best", nullptr}};
   if (o.resume && fs::exists(ckpt)) {
-    state = load_checkpoint(ckpt, *s.model, &opt, &scaler);
+    state = load_run_checkpoint(ckpt, "model.", *s.model, &opt, &scaler, "training");
     loader.seek(state["epoch"].get<int64_t>());
     if (!o.quiet) std::printf("train: resumed from %s at epoch %lld\n", ckpt.c_str(), (long long)state["epoch"].get<int64_t>());
   }
@@ -302,7 +234,7 @@ json train(const TrainOptions& o) {
     state["curve"].push_back(entry);
     state["epoch"] = ep + 1;
     state["step"] = opt.steps();
-    save_checkpoint(ckpt, *s.model, opt, scaler, state);
+    save_run_checkpoint(ckpt, "model.", *s.model, opt, scaler, state);
     std::fflush(stdout);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -328,7 +260,7 @@ json evaluate_checkpoint(const TrainOptions& o, const std::string& checkpoint, c
   TrainOptions oo = o;
   oo.init.clear();
   Setup s = make_setup(oo);
-  load_checkpoint(checkpoint, *s.model, nullptr, nullptr);
+  load_run_checkpoint(checkpoint, "model.", *s.model, nullptr, nullptr, "training");
   s.model->to(s.dev);
   SS_CHECK(split == "valid" || split == "test", "eval: --split must be valid or test, got '", split, "'");
   auto idx = capped(split == "valid" ? s.splits.valid.indices() : s.splits.test.indices(), o.eval_max);
