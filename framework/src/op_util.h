@@ -50,6 +50,9 @@ inline bool strictly_channels_last(const Tensor& t) {
 // ---- mixed precision (policy in ss/amp.h) ----
 inline bool is_half(const Tensor& t) { return t.defined() && t.dtype() == DType::F16; }
 // Differentiable casts that pass undefined tensors and tensors already of the type through.
+// Eval-mode BN's constant invstd for a backward pass: 1 / sqrt(running_var + eps) in
+// double, rounded to dt; on a GPU computed there (no host round trip in a step).
+Tensor bn_eval_invstd(const Tensor& running_var, double eps, DType dt);
 Tensor to_f32(const Tensor& t);  // from f16 only: f32 and f64 stay as they are
 Tensor to_f16(const Tensor& t);
 // The conv/matmul rule: compute in f16 when autocast is on or an input already is f16.

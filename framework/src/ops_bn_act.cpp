@@ -91,10 +91,7 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
   if (!training) {  // statistics are constants, as in batch_norm's eval backward
     NoGradGuard ng;
     smean = rmean.detach().clone();
-    Tensor v = rvar.to(Device::cpu()).to(DType::F64);
-    std::vector<double> iv = v.to_vector<double>();
-    for (auto& e : iv) e = 1.0 / std::sqrt(e + eps);
-    sinv = Tensor::from_vector(iv, {C}).to(pt).to(x.device());
+    sinv = bn_eval_invstd(rvar, eps, pt);
   }
   Tensor xs = x.detach(), gs = gamma.detach();
   Tensor ys = act == Act::ReLU ? y.detach() : Tensor();

@@ -172,10 +172,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
   if (!training) {  // statistics are constants: mean = running mean, invstd from running var
     NoGradGuard ng;
     smean = rmean.detach().clone();
-    Tensor v = rvar.to(Device::cpu()).to(DType::F64);
-    std::vector<double> iv = v.to_vector<double>();
-    for (auto& e : iv) e = 1.0 / std::sqrt(e + eps);
-    sinv = Tensor::from_vector(iv, {C}).to(x.dtype()).to(x.device());
+    sinv = bn_eval_invstd(rvar, eps, x.dtype());
   }
   Tensor xs = x.detach(), gs = gamma.detach();
   record(y, "batch_norm", {x_in, gamma, beta},
@@ -200,6 +197,18 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, T
            return std::vector<Tensor>{dx, dg, db};
          });
   return y;
+}
+
+Tensor bn_eval_invstd(const Tensor& running_var, double eps, DType dt) {
+  if (running_var.is_cuda() && running_var.dtype() == DType::F32) {
+    Tensor v = running_var.contiguous();
+    Tensor out = Tensor::empty(v.shape(), DType::F32, v.device());
+    SS_CUDA(cuda::bn_eval_invstd(v.data<float>(), int(v.numel()), eps, out.data<float>()));
+    return out.to(dt);
+  }
+  std::vector<double> iv = running_var.to(Device::cpu()).to(DType::F64).to_vector<double>();
+  for (auto& e : iv) e = 1.0 / std::sqrt(e + eps);
+  return Tensor::from_vector(iv, running_var.shape()).to(dt).to(running_var.device());
 }
 
 Tensor l2_normalize(const Tensor& x_in, double eps) {

@@ -1,6 +1,5 @@
 // Reductions and losses. Loss kernels return (sum, count) so masked/ignored means are exact.
 #include "op_util.h"
-#include "ss/kernels/runtime.h"
 #include "ss/autograd.h"
 #include "ss/kernels/loss.h"
 #include "ss/kernels/reduce.h"
@@ -8,6 +7,27 @@
 
 namespace ss {
 namespace {
+
+// A loss's mean from its kernel's (sum, count): sum / count, 0 when every target is ignored
+// or masked. Computed where the statistics live, so on a GPU building the loss never waits
+// for the device.
+Tensor loss_mean(const Tensor& stats) {
+  Tensor y = Tensor::empty({}, stats.dtype(), stats.device());
+  backend(stats, "loss mean",
+          [&](auto z) {
+            using T = decltype(z);
+            const T* s = stats.data<T>();
+            y.data<T>()[0] = s[1] > T(0) ? T(double(s[0]) / double(s[1])) : T(0);
+          },
+          [&] { SS_CUDA(cuda::loss_mean(stats.data<float>(), y.data<float>())); });
+  return y;
+}
+
+// The CPU backward's scale, upstream gradient / count (host memory: nothing waits).
+double host_mean_grad(const Tensor& g, const Tensor& stats) {
+  const double count = stats.to_vector<double>()[1];
+  return count > 0 ? g.item() / count : 0.0;
+}
 
 // y[o,i] = sum_l x[o,l,i]
 Tensor sum_axis_raw(const Tensor& x, int64_t outer, int64_t len, int64_t inner, Shape out) {
@@ -142,9 +162,9 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target_in, int64_t i
   const int64_t outer = x.size(0);
   const int C = int(x.size(1));
   const int64_t inner = x.numel() / std::max<int64_t>(outer * C, 1);
-  // Validate labels on the host (cheap next to the forward pass), except while a CUDA graph
-  // is being captured, where a device read is impossible (the eager run checked them).
-  if (!(target_in.is_cuda() && cuda::capturing())) {
+  // Labels in host memory are checked here. Device labels are not: reading them would make
+  // every step wait for the GPU; there a bad label makes the loss NaN (kernels/loss.h).
+  if (!target_in.is_cuda()) {
     std::vector<int64_t> t = target_in.to_vector<int64_t>();
     for (int64_t v : t)
       SS_CHECK(v == ignore_index || (v >= 0 && v < C), "cross_entropy: target ", v,
@@ -152,35 +172,33 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target_in, int64_t i
   }
   Tensor target = target_in.contiguous().to(x.device());
   Tensor logp = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor out = Tensor::empty({2}, x.dtype(), x.device());
+  Tensor stats = Tensor::empty({2}, x.dtype(), x.device());
   backend(x, "cross_entropy",
           [&](auto z) {
             using T = decltype(z);
             cpu::xent_fwd<T>(x.data<T>(), target.data<int64_t>(), outer, C, inner, ignore_index,
-                             logp.data<T>(), out.data<T>());
+                             logp.data<T>(), stats.data<T>());
           },
           [&] {
             SS_CUDA(cuda::xent_fwd(x.data<float>(), target.data<int64_t>(), outer, C, inner,
-                                   ignore_index, logp.data<float>(), out.data<float>()));
+                                   ignore_index, logp.data<float>(), stats.data<float>()));
           });
-  std::vector<double> sc = out.to_vector<double>();
-  const double count = sc[1];
-  const double loss = count > 0 ? sc[0] / count : 0.0;
-  Tensor y = Tensor::full({}, loss, x.dtype(), x.device());
+  Tensor y = loss_mean(stats);
   Tensor lp = logp.detach();
   record(y, "cross_entropy", {logits_in}, [lp, target, outer, C, inner, ignore_index,
-                                           count](const Tensor& g) {
-    const double gs = count > 0 ? g.item() / count : 0.0;
+                                           stats](const Tensor& g_in) {
+    const Tensor g = g_in.contiguous();
     Tensor dx = Tensor::empty(lp.shape(), lp.dtype(), lp.device());
     backend(lp, "cross_entropy backward",
             [&](auto z) {
               using T = decltype(z);
               cpu::xent_bwd<T>(lp.data<T>(), target.data<int64_t>(), outer, C, inner,
-                               ignore_index, T(gs), dx.data<T>());
+                               ignore_index, T(host_mean_grad(g, stats)), dx.data<T>());
             },
             [&] {
               SS_CUDA(cuda::xent_bwd(lp.data<float>(), target.data<int64_t>(), outer, C, inner,
-                                     ignore_index, float(gs), dx.data<float>()));
+                                     ignore_index, g.data<float>(), stats.data<float>(),
+                                     dx.data<float>()));
             });
     return std::vector<Tensor>{dx};
   });
@@ -204,43 +222,43 @@ Tensor regression_loss(Reg kind, const Tensor& pred_in, const Tensor& target_in,
   Tensor a = pred_in.contiguous(), b = target_in.contiguous();
   Tensor m = mask_in.defined() ? mask_in.contiguous() : Tensor();
   const int64_t n = a.numel();
-  Tensor out = Tensor::empty({2}, a.dtype(), a.device());
+  Tensor stats = Tensor::empty({2}, a.dtype(), a.device());
   backend(a, name,
           [&](auto z) {
             using T = decltype(z);
             const T* mp = m.defined() ? m.data<T>() : nullptr;
             if (kind == Reg::MSE)
-              cpu::mse_fwd<T>(a.data<T>(), b.data<T>(), mp, n, out.data<T>());
+              cpu::mse_fwd<T>(a.data<T>(), b.data<T>(), mp, n, stats.data<T>());
             else
-              cpu::l1_fwd<T>(a.data<T>(), b.data<T>(), mp, n, out.data<T>());
+              cpu::l1_fwd<T>(a.data<T>(), b.data<T>(), mp, n, stats.data<T>());
           },
           [&] {
             SS_CUDA(const float* mp = m.defined() ? m.data<float>() : nullptr;
                     if (kind == Reg::MSE) cuda::mse_fwd(a.data<float>(), b.data<float>(), mp, n,
-                                                        out.data<float>());
-                    else cuda::l1_fwd(a.data<float>(), b.data<float>(), mp, n, out.data<float>()));
+                                                        stats.data<float>());
+                    else cuda::l1_fwd(a.data<float>(), b.data<float>(), mp, n, stats.data<float>()));
           });
-  std::vector<double> sc = out.to_vector<double>();
-  const double count = sc[1];
-  Tensor y = Tensor::full({}, count > 0 ? sc[0] / count : 0.0, a.dtype(), a.device());
+  Tensor y = loss_mean(stats);
   Tensor as = a.detach(), bs = b.detach(), ms = m.defined() ? m.detach() : Tensor();
-  record(y, name, {pred_in, target_in}, [kind, as, bs, ms, n, count](const Tensor& g) {
-    const double gs = count > 0 ? g.item() / count : 0.0;
+  record(y, name, {pred_in, target_in}, [kind, as, bs, ms, n, stats](const Tensor& g_in) {
+    const Tensor g = g_in.contiguous();
     Tensor da = Tensor::empty(as.shape(), as.dtype(), as.device());
     backend(as, "regression loss backward",
             [&](auto z) {
               using T = decltype(z);
               const T* mp = ms.defined() ? ms.data<T>() : nullptr;
+              const T gs = T(host_mean_grad(g, stats));
               if (kind == Reg::MSE)
-                cpu::mse_bwd<T>(as.data<T>(), bs.data<T>(), mp, n, T(gs), da.data<T>());
+                cpu::mse_bwd<T>(as.data<T>(), bs.data<T>(), mp, n, gs, da.data<T>());
               else
-                cpu::l1_bwd<T>(as.data<T>(), bs.data<T>(), mp, n, T(gs), da.data<T>());
+                cpu::l1_bwd<T>(as.data<T>(), bs.data<T>(), mp, n, gs, da.data<T>());
             },
             [&] {
               SS_CUDA(const float* mp = ms.defined() ? ms.data<float>() : nullptr;
+                      const float* gp = g.data<float>(); const float* sp = stats.data<float>();
                       if (kind == Reg::MSE) cuda::mse_bwd(as.data<float>(), bs.data<float>(), mp,
-                                                          n, float(gs), da.data<float>());
-                      else cuda::l1_bwd(as.data<float>(), bs.data<float>(), mp, n, float(gs),
+                                                          n, gp, sp, da.data<float>());
+                      else cuda::l1_bwd(as.data<float>(), bs.data<float>(), mp, n, gp, sp,
                                         da.data<float>()));
             });
     // d/dtarget = -d/dpred

@@ -176,6 +176,19 @@ float* bn_eval_coefs(int C, const float* gamma, const float* beta, const float* 
   return ab;
 }
 
+namespace {
+struct EvalInvstd {
+  const float* var;
+  double eps;
+  float* out;
+  __device__ void operator()(int64_t c) const { out[c] = float(1.0 / sqrt(double(var[c]) + eps)); }
+};
+}  // namespace
+
+void bn_eval_invstd(const float* running_var, int C, double eps, float* invstd) {
+  dev::launch_each(EvalInvstd{running_var, eps, invstd}, C);
+}
+
 void bn_fwd_train(const float* x, int N, int C, int HW, const float* gamma, const float* beta,
                   float eps, float momentum, float* running_mean, float* running_var, float* y,
                   float* save_mean, float* save_invstd) {

@@ -127,18 +127,30 @@ struct XentTerm {
   }
 };
 
+// The backward scale g / count, read from device memory by every thread (two cached
+// loads), so no host read sits between the forward and backward. Both are floats and count
+// is an exact integer, so the f32 division equals the host's double division rounded once.
+__device__ __forceinline__ float mean_grad(const float* g, const float* stats) {
+  const float c = stats[1];
+  return c > 0.f ? __fdiv_rn(*g, c) : 0.f;
+}
+
+__global__ void loss_mean_kernel(const float* stats, float* y) {
+  y[0] = stats[1] > 0.f ? __fdiv_rn(stats[0], stats[1]) : 0.f;
+}
+
 struct XentBwd {
   const float* logp;
   const int64_t* target;
   int64_t inner, ignore;
   int C;
-  float g;
+  const float *g, *stats;
   float* dl;
   __device__ void operator()(int64_t k) const {
     const int64_t ci = int64_t(C) * inner;
     const int64_t o = k / ci, rem = k - o * ci, c = rem / inner, i = rem - c * inner;
     const int64_t t = target[o * inner + i];
-    dl[k] = t == ignore ? 0.f : g * (expf(logp[k]) - (c == t ? 1.f : 0.f));
+    dl[k] = t == ignore ? 0.f : mean_grad(g, stats) * (expf(logp[k]) - (c == t ? 1.f : 0.f));
   }
 };
 
@@ -160,21 +172,19 @@ struct L1Term {
   }
 };
 struct MseBwd {
-  const float *a, *b, *mask;
-  float g;
+  const float *a, *b, *mask, *g, *stats;
   float* da;
   __device__ void operator()(int64_t i) const {
-    da[i] = (mask && mask[i] == 0.f) ? 0.f : 2.f * g * (a[i] - b[i]);
+    da[i] = (mask && mask[i] == 0.f) ? 0.f : 2.f * mean_grad(g, stats) * (a[i] - b[i]);
   }
 };
 // Subgradient 0 at a == b, as PyTorch's sign().
 struct L1Bwd {
-  const float *a, *b, *mask;
-  float g;
+  const float *a, *b, *mask, *g, *stats;
   float* da;
   __device__ void operator()(int64_t i) const {
     const float d = a[i] - b[i];
-    da[i] = (mask && mask[i] == 0.f) ? 0.f : g * float((d > 0.f) - (d < 0.f));
+    da[i] = (mask && mask[i] == 0.f) ? 0.f : mean_grad(g, stats) * float((d > 0.f) - (d < 0.f));
   }
 };
 
@@ -210,23 +220,30 @@ void xent_fwd(const float* logits, const int64_t* target, int64_t outer, int C, 
                     std::max<int64_t>(outer * inner, 0), out);
 }
 
+void loss_mean(const float* stats, float* y) {
+  loss_mean_kernel<<<1, 1, 0, stream()>>>(stats, y);
+  CUDA_CHECK_LAUNCH();
+}
+
 void xent_bwd(const float* logp, const int64_t* target, int64_t outer, int C, int64_t inner,
-              int64_t ignore_index, float g, float* dlogits) {
-  dev::launch_each(XentBwd{logp, target, inner, ignore_index, C, g, dlogits},
+              int64_t ignore_index, const float* g, const float* stats, float* dlogits) {
+  dev::launch_each(XentBwd{logp, target, inner, ignore_index, C, g, stats, dlogits},
                    outer * C * inner);
 }
 
 void mse_fwd(const float* a, const float* b, const float* mask, int64_t n, float* out) {
   dev::reduce_to<2>(MseTerm{a, b, mask}, std::max<int64_t>(n, 0), out);
 }
-void mse_bwd(const float* a, const float* b, const float* mask, int64_t n, float g, float* da) {
-  dev::launch_each(MseBwd{a, b, mask, g, da}, n);
+void mse_bwd(const float* a, const float* b, const float* mask, int64_t n, const float* g,
+             const float* stats, float* da) {
+  dev::launch_each(MseBwd{a, b, mask, g, stats, da}, n);
 }
 void l1_fwd(const float* a, const float* b, const float* mask, int64_t n, float* out) {
   dev::reduce_to<2>(L1Term{a, b, mask}, std::max<int64_t>(n, 0), out);
 }
-void l1_bwd(const float* a, const float* b, const float* mask, int64_t n, float g, float* da) {
-  dev::launch_each(L1Bwd{a, b, mask, g, da}, n);
+void l1_bwd(const float* a, const float* b, const float* mask, int64_t n, const float* g,
+            const float* stats, float* da) {
+  dev::launch_each(L1Bwd{a, b, mask, g, stats, da}, n);
 }
 
 void l2norm_fwd(const float* x, int64_t rows, int D, float eps, float* y, float* norm) {

@@ -128,6 +128,16 @@ const std::vector<OpCase>& op_table() {
        [](const V& v) { return cross_entropy(v[0], v[1]); }},
       {"cross_entropy 4d ignore", {in({2, 4, 3, 3}), labels({2, 3, 3}, 4, Init::LabelsIgnore)},
        [](const V& v) { return cross_entropy(v[0], v[1], -100); }},
+      // Every target ignored / masked: count 0 gives loss 0 and zero gradients (the mean is
+      // formed where the (sum, count) statistics live, on the device for CUDA tensors).
+      {"cross_entropy all ignored", {in({3, 4})},
+       [](const V& v) {
+         return cross_entropy(v[0], Tensor::full({3}, -100, DType::I64, v[0].device()), -100);
+       }},
+      {"mse_loss all masked", {in({3, 4}), in({3, 4})},
+       [](const V& v) {
+         return mse_loss(v[0], v[1], Tensor::zeros(v[0].shape(), v[0].dtype(), v[0].device()));
+       }},
       {"mse_loss", {in({3, 4}), in({3, 4})}, [](const V& v) { return mse_loss(v[0], v[1]); }},
       {"mse_loss masked", {in({3, 4}), in({3, 4}), nograd({3, 4}, Init::Mask)},
        [](const V& v) { return mse_loss(v[0], v[1], v[2]); }},

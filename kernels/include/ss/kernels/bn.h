@@ -58,6 +58,9 @@ float* bn_train_coefs(const float* x, int N, int C, int HW, const float* gamma,
                       float* running_var, float* save_mean, float* save_invstd, float* ab);
 float* bn_eval_coefs(int C, const float* gamma, const float* beta, const float* running_mean,
                      const float* running_var, float eps, float* ab);
+// invstd[c] = 1 / sqrt(running_var[c] + eps) in double, rounded once (the host's formula):
+// eval-mode BN's constant statistics for a backward pass, without a host round trip.
+void bn_eval_invstd(const float* running_var, int C, double eps, float* invstd);
 // The same statistics of binary16 activations (x points to IEEE half data).
 float* bn_train_coefs_f16(const void* x, int N, int C, int HW, const float* gamma,
                           const float* beta, float eps, float momentum, float* running_mean,

@@ -35,14 +35,22 @@ namespace ss::cuda {
 void log_softmax_fwd(const float* x, int64_t outer, int C, int64_t inner, float* y);
 void log_softmax_bwd(const float* y, const float* dy, int64_t outer, int C, int64_t inner,
                      float* dx);
+// The loss scalar and the backward scale stay in device memory, so a training step never
+// waits for the device (and can be captured in a CUDA graph): loss_mean writes
+// y = stats[0] / stats[1] (0 when stats[1] == 0) from a forward's (sum, count), and the
+// backward kernels scale by g / stats[1] with g the upstream gradient, both read by pointer.
+// A target outside [0,C) other than ignore_index makes the loss NaN (no host check here).
 void xent_fwd(const float* logits, const int64_t* target, int64_t outer, int C, int64_t inner,
-              int64_t ignore_index, float* logp, float* out);
+              int64_t ignore_index, float* logp, float* stats);
+void loss_mean(const float* stats, float* y);
 void xent_bwd(const float* logp, const int64_t* target, int64_t outer, int C, int64_t inner,
-              int64_t ignore_index, float g, float* dlogits);
-void mse_fwd(const float* a, const float* b, const float* mask, int64_t n, float* out);
-void mse_bwd(const float* a, const float* b, const float* mask, int64_t n, float g, float* da);
-void l1_fwd(const float* a, const float* b, const float* mask, int64_t n, float* out);
-void l1_bwd(const float* a, const float* b, const float* mask, int64_t n, float g, float* da);
+              int64_t ignore_index, const float* g, const float* stats, float* dlogits);
+void mse_fwd(const float* a, const float* b, const float* mask, int64_t n, float* stats);
+void mse_bwd(const float* a, const float* b, const float* mask, int64_t n, const float* g,
+             const float* stats, float* da);
+void l1_fwd(const float* a, const float* b, const float* mask, int64_t n, float* stats);
+void l1_bwd(const float* a, const float* b, const float* mask, int64_t n, const float* g,
+            const float* stats, float* da);
 void l2norm_fwd(const float* x, int64_t rows, int D, float eps, float* y, float* norm);
 void l2norm_bwd(const float* y, const float* norm, const float* dy, int64_t rows, int D,
                 float eps, float* dx);
