@@ -247,11 +247,14 @@ table
 # ---- everything else compiles in the background while the untimed GPU checks run ----
 [[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
 
-# CPU<->CUDA parity: the op table, the f16 kernels, NHWC paths, the amp+NHWC model step.
+# CPU<->CUDA parity: the op table, the f16 kernels, NHWC paths, the amp+NHWC model step;
+# then the trainer's CUDA-graph run against its eager run.
 run_parity() {
   "$TEST_ENGINE" -tc='*parity*,CUDA*'
   local rc=$?
   [[ -x "$BUILD/tests/models/test_models" ]] && { "$BUILD/tests/models/test_models" -tc='CUDA*' || rc=1; }
+  [[ -x "$BUILD/tests/experiments/test_experiments" ]] &&
+    { "$BUILD/tests/experiments/test_experiments" -tc='*cuda_graph on CUDA*' || rc=1; }
   return $rc
 }
 export TEST_ENGINE BUILD

@@ -125,6 +125,7 @@ void run_demo(const DemoOptions& o) {
   optim::WarmupLinearSchedule sched{2e-3, 1e-6, steps_per_epoch, int64_t(steps_per_epoch) * o.epochs};
   std::printf("demo: chance accuracy %.3f, before training %.3f\n", 1.0 / kClasses,
               evaluate(*model, xte, yte, o.res, 256, dev));
+  opt.set_schedule(sched);
   std::mt19937_64 rng(o.seed);
   nlohmann::json curve = nlohmann::json::array();
   double acc = 0;
@@ -136,7 +137,6 @@ void run_demo(const DemoOptions& o) {
                  int64_t(steps_per_epoch) * o.batch);
     double loss_sum = 0;
     for (int s = 0; s < steps_per_epoch; ++s) {
-      opt.set_lr(sched.at(opt.steps()));
       Tensor xb = batch_of(xtr, o.res, idx, s * o.batch, o.batch, dev);
       std::vector<int64_t> yb(o.batch);
       for (int i = 0; i < o.batch; ++i) yb[i] = ytr[idx[s * o.batch + i]];

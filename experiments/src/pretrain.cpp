@@ -133,6 +133,7 @@ json pretrain(const PretrainOptions& o_in) {
       std::printf("pretrain: resumed from %s at epoch %lld\n", ckpt.c_str(),
                   (long long)state["epoch"].get<int64_t>());
   }
+  opt.set_schedule(sched);  // skipped (overflow) steps advance it too, as torch's scheduler
   const std::string describe = method->downstream()->describe();
   if (!o.quiet)
     std::printf("pretrain: %s on %s (%zu train images, %dpx), %s, %lld steps/epoch x %d epochs, batch %d, lr %g, %s%s\n",
@@ -152,7 +153,6 @@ json pretrain(const PretrainOptions& o_in) {
     const int64_t skipped_before = o.amp ? opt.steps() - opt.applied_steps_value() : 0;
     while (auto b = loader.next()) {
       const int64_t step = opt.steps();
-      opt.set_lr(sched.at(step));  // advances on skipped (overflow) steps too, as torch
       pretext::StepOutput so;
       {
         AutocastGuard autocast(o.amp);

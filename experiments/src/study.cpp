@@ -240,6 +240,7 @@ json run_train(const Config& c, const std::string& dir, const StudyPoint& p, con
   o.augment = c.boolean(sec + "augment", c.boolean("train.augment", true));
   o.amp = c.boolean("train.amp", false);
   o.channels_last = c.boolean("train.channels_last", false);
+  o.cuda_graph = c.boolean("train.cuda_graph", false);
   o.seed = uint64_t(p.seed);
   o.device = device;
   o.out = point_dir(dir, p.id);

@@ -8,6 +8,7 @@
 #include "ss/allocator.h"
 #include "ss/amp.h"
 #include "ss/autograd.h"
+#include "ss/cuda_graph.h"
 #include "ss/data/loader.h"
 #include "ss/data/splits.h"
 #include "ss/exp/task.h"
@@ -40,9 +41,12 @@ TrainOptions TrainOptions::from_config(const Config& c) {
   read_shared_train_keys(c, o);
   o.eval_every = int(c.integer("train.eval_every", o.eval_every));
   o.eval_max = c.integer("train.eval_max", o.eval_max);
+  o.cuda_graph = c.boolean("train.cuda_graph", o.cuda_graph);
   SS_CHECK(!o.data.empty(), c.origin(), ": data.path is required");
   SS_CHECK(o.epochs > 0 && o.batch > 1, c.origin(), ": train.epochs must be > 0 and train.batch > 1");
   SS_CHECK(o.freeze >= 0 && o.freeze <= 4, c.origin(), ": model.freeze must be in [0, 4]");
+  SS_CHECK(!o.cuda_graph || Device::parse(o.device).is_cuda(), c.origin(),
+           ": train.cuda_graph needs device cuda (got '", o.device, "')");
   return o;
 }
 
@@ -114,6 +118,31 @@ json evaluate(Setup& s, const std::vector<int64_t>& idx, int batch, bool probe) 
   return j;
 }
 
+// The batch tensors a captured step reads: its inputs are copied into them before each
+// replay (device-to-device, queued on the stream), since a graph replays fixed addresses.
+struct StagedBatch {
+  data::Batch b;
+  static std::vector<Tensor data::Batch::*> fields() {
+    return {&data::Batch::x,      &data::Batch::x2,         &data::Batch::index,
+            &data::Batch::y_class, &data::Batch::y_pose,    &data::Batch::y_seg,
+            &data::Batch::y_instance, &data::Batch::y_depth, &data::Batch::depth_mask};
+  }
+  explicit StagedBatch(const data::Batch& from) : b(from) {
+    for (auto f : fields())
+      if ((from.*f).defined()) b.*f = (from.*f).clone();
+  }
+  void load(const data::Batch& from) {
+    for (auto f : fields()) {
+      if (!(b.*f).defined()) continue;
+      SS_CHECK((from.*f).defined() && (from.*f).shape() == (b.*f).shape(),
+               "train.cuda_graph: batch ", from.step, " has other shapes than the captured step "
+               "(", (from.*f).defined() ? (from.*f).desc() : std::string("missing"), " vs ",
+               (b.*f).desc(), ")");
+      (b.*f).copy_(from.*f);
+    }
+  }
+};
+
 std::string fmt_metrics(const json& j) {
   std::string s;
   char buf[64];
@@ -131,6 +160,8 @@ json train(const TrainOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   fs::create_directories(o.out);
   Setup s = make_setup(o);
+  SS_CHECK(!o.cuda_graph || s.dev.is_cuda(), "train.cuda_graph needs device cuda (got '",
+           o.device, "')");
   std::vector<int64_t> train_idx = o.n > 0 ? s.splits.labelled(o.n) : s.splits.train.indices();
   const std::vector<int64_t> valid_idx = capped(s.splits.valid.indices(), o.eval_max);
   const std::vector<int64_t> test_idx = capped(s.splits.test.indices(), o.eval_max);
@@ -159,11 +190,36 @@ json train(const TrainOptions& o) {
     loader.seek(state["epoch"].get<int64_t>());
     if (!o.quiet) std::printf("train: resumed from %s at epoch %lld\n", ckpt.c_str(), (long long)state["epoch"].get<int64_t>());
   }
+  // The optimiser evaluates the schedule itself (skipped overflow steps advance it, as
+  // torch's per-iteration scheduler), from a counter a CUDA-graph replay also advances.
+  opt.set_schedule(sched);
   if (!o.quiet)
-    std::printf("train: %s on %s (%s), n=%zu, %lld steps/epoch x %d epochs, %s%s\n",
+    std::printf("train: %s on %s (%s), n=%zu, %lld steps/epoch x %d epochs, %s%s%s\n",
                 s.model->describe().c_str(), o.data.c_str(), o.task.c_str(), train_idx.size(),
                 (long long)steps_per_epoch, o.epochs, s.dev.str().c_str(),
-                o.amp ? ", amp (fp16 + loss scaling)" : "");
+                o.amp ? ", amp (fp16 + loss scaling)" : "", o.cuda_graph ? ", CUDA graph" : "");
+
+  // One training step; returns the (unscaled) loss.
+  auto train_step = [&](const data::Batch& b) {
+    Tensor loss;
+    {
+      AutocastGuard autocast(o.amp);
+      ChannelsLastGuard nhwc(o.channels_last);
+      loss = s.task->loss(forward(*s.model, b.x, o.freeze, o.linear_probe), b);
+    }
+    opt.zero_grad();
+    scaler.scale(loss).backward();
+    scaler.step(opt);
+    scaler.update();
+    return loss.detach();
+  };
+  // train.cuda_graph: the first step runs eagerly (it picks the cuDNN algorithms, sizes the
+  // workspace and creates the optimiser state), then the step is captured once on staged
+  // batch tensors and every later step is one replay. Same kernels in the same order, so the
+  // same results as eager steps.
+  std::unique_ptr<StagedBatch> staged;
+  CudaGraph graph;
+  Tensor graph_loss;
 
   const std::string primary = s.task->primary();
   double img_per_s = 0;
@@ -195,19 +251,22 @@ json train(const TrainOptions& o) {
       bar.update(nb * o.batch, extra);
     };
     while (auto b = loader.next()) {
-      opt.set_lr(sched.at(opt.steps()));  // advances on skipped (overflow) steps too, as torch
       Tensor loss;
-      {
-        AutocastGuard autocast(o.amp);
-        ChannelsLastGuard nhwc(o.channels_last);
-        loss = s.task->loss(forward(*s.model, b->x, o.freeze, o.linear_probe), *b);
+      if (graph.captured()) {
+        staged->load(*b);
+        graph.replay();
+        opt.advance_host_steps(1);
+        loss = graph_loss.clone();  // the next replay overwrites graph_loss
+      } else {
+        loss = train_step(*b);
+        if (o.cuda_graph) {
+          staged = std::make_unique<StagedBatch>(*b);
+          graph.capture([&] { graph_loss = train_step(staged->b); });
+          opt.advance_host_steps(-1);  // captured, not run
+        }
       }
-      opt.zero_grad();
-      scaler.scale(loss).backward();
-      scaler.step(opt);
-      scaler.update();
       settle();
-      pending = loss.detach();
+      pending = loss;
       pending_step = opt.steps();
     }
     settle();

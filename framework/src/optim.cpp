@@ -14,6 +14,30 @@ Optimizer::Optimizer(std::vector<Tensor> params) : params_(std::move(params)) {
     SS_CHECK(p.device() == device_, "optimiser: parameters on ", device_.str(), " and ",
              p.device().str(), " (one device per optimiser)");
   applied_ = Tensor::zeros({1}, DType::I64, device_);
+  sched_step_ = Tensor::zeros({1}, DType::I64, device_);
+}
+
+void Optimizer::set_lr(double lr) {
+  lr_ = lr;
+  has_sched_ = false;
+}
+
+void Optimizer::set_schedule(const WarmupLinearSchedule& s) {
+  sched_ = s;
+  has_sched_ = true;
+  sched_step_.copy_(Tensor::from_vector<int64_t>({steps_}, {1}));
+}
+
+void Optimizer::begin_step() {
+  if (has_sched_) lr_ = sched_.at(steps_);
+  ++steps_;
+  // The CPU backend uses the host count; the counter is kept equal for set_steps/checks.
+  if (has_sched_ && !device_.is_cuda()) *sched_step_.data<int64_t>() = steps_;
+}
+
+void Optimizer::advance_host_steps(int64_t n) {
+  steps_ += n;
+  if (has_sched_ && steps_ > 0) lr_ = sched_.at(steps_ - 1);
 }
 
 void Optimizer::zero_grad() {
@@ -25,6 +49,7 @@ int64_t Optimizer::applied_steps_value() const { return applied_.to_vector<int64
 void Optimizer::set_steps(int64_t s) {
   steps_ = s;
   applied_.copy_(Tensor::from_vector<int64_t>({s}, {1}));
+  sched_step_.copy_(Tensor::from_vector<int64_t>({s}, {1}));
 }
 
 namespace {
@@ -43,7 +68,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Optimizer(std::move(para
 
 void Adam::step(const float* found_inf) {
   NoGradGuard ng;
-  ++steps_;
+  begin_step();
   AdamParams a;
   a.lr = float(lr_), a.beta1 = float(o_.beta1), a.beta2 = float(o_.beta2), a.eps = float(o_.eps);
   a.weight_decay = float(o_.weight_decay);
@@ -64,7 +89,8 @@ void Adam::step(const float* found_inf) {
     }
     // Runs even without gradients: the device step count advances as on the CPU.
     SS_CUDA(cuda::adam_step_multi(ps.data(), gs.data(), ms.data(), vs.data(), sizes.data(),
-                                  int(ps.size()), a, applied_.data<int64_t>(), found_inf));
+                                  int(ps.size()), a, applied_.data<int64_t>(), found_inf,
+                                  device_schedule(), device_schedule_step()));
     return;
   }
   if (skipped_on_host(found_inf)) return;
@@ -92,7 +118,7 @@ SGD::SGD(std::vector<Tensor> params, double lr, double momentum, double weight_d
 
 void SGD::step(const float* found_inf) {
   NoGradGuard ng;
-  ++steps_;
+  begin_step();
   std::vector<float*> ps, bs;
   std::vector<const float*> gs;
   std::vector<int64_t> sizes;
@@ -128,14 +154,8 @@ void SGD::step(const float* found_inf) {
   if (cuda)
     SS_CUDA(cuda::sgd_step_multi(ps.data(), gs.data(), bs.data(), sizes.data(), int(ps.size()),
                                  float(lr_), float(momentum_), float(wd_),
-                                 applied_.data<int64_t>(), found_inf));
-}
-
-double WarmupLinearSchedule::at(int64_t step) const {
-  if (warmup > 0 && step < warmup) return base_lr * double(step) / double(warmup);
-  if (total <= warmup) return base_lr;
-  const double t = std::clamp(double(step - warmup) / double(total - warmup), 0.0, 1.0);
-  return base_lr + (final_lr - base_lr) * t;
+                                 applied_.data<int64_t>(), found_inf, device_schedule(),
+                                 device_schedule_step()));
 }
 
 }  // namespace ss::optim

@@ -66,7 +66,9 @@ struct Adam {
 // advances the device step count unless skipped and derives the scalars from it. The
 // launches that follow on the same stream read the result, so all of them see one step.
 __global__ void adam_prepare_kernel(AdamParams a, int64_t* step, const float* found_inf,
-                                    AdamScalars* out) {
+                                    AdamScalars* out, WarmupLinearSchedule sched,
+                                    int64_t* sched_step) {
+  if (sched_step) a.lr = float(sched.at((*sched_step)++));
   const bool skip = overflowed(found_inf);
   int64_t t = *step;
   if (!skip) *step = ++t;
@@ -139,13 +141,16 @@ struct Sgd {
 
 struct SgdFlags {
   int skip, first;
+  float lr;
 };
 
-__global__ void sgd_prepare_kernel(int64_t* step, const float* found_inf, SgdFlags* out) {
+__global__ void sgd_prepare_kernel(int64_t* step, const float* found_inf, SgdFlags* out,
+                                   float lr, WarmupLinearSchedule sched, int64_t* sched_step) {
+  if (sched_step) lr = float(sched.at((*sched_step)++));
   const bool skip = overflowed(found_inf);
   const int64_t t = *step;
   if (!skip) *step = t + 1;
-  *out = SgdFlags{skip ? 1 : 0, t == 0 ? 1 : 0};
+  *out = SgdFlags{skip ? 1 : 0, t == 0 ? 1 : 0, lr};
 }
 
 struct SgdTable {
@@ -156,8 +161,7 @@ struct SgdTable {
   int count;
 };
 
-__global__ void sgd_multi_kernel(SgdTable t, float lr, float momentum, float wd,
-                                 const SgdFlags* fp) {
+__global__ void sgd_multi_kernel(SgdTable t, float momentum, float wd, const SgdFlags* fp) {
   const SgdFlags f = *fp;
   if (f.skip) return;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
@@ -168,7 +172,7 @@ __global__ void sgd_multi_kernel(SgdTable t, float lr, float momentum, float wd,
     float* buf = t.buf[k];
     for (int64_t i = first; i < t.n[k]; i += step) {
       float pi = p[i];
-      sgd_elem(pi, g[i], buf + i, lr, momentum, wd, f.first != 0);
+      sgd_elem(pi, g[i], buf + i, f.lr, momentum, wd, f.first != 0);
       p[i] = pi;
     }
   }
@@ -204,10 +208,12 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
 
 void adam_step_multi(float* const* p, const float* const* g, float* const* m, float* const* v,
                      const int64_t* sizes, int count, const AdamParams& a, int64_t* step,
-                     const float* found_inf) {
+                     const float* found_inf, const WarmupLinearSchedule* sched,
+                     int64_t* sched_step) {
   cudaStream_t st = stream();
   auto* s = static_cast<AdamScalars*>(workspace(sizeof(AdamScalars)));
-  adam_prepare_kernel<<<1, 1, 0, st>>>(a, step, found_inf, s);
+  adam_prepare_kernel<<<1, 1, 0, st>>>(a, step, found_inf, s, sched ? *sched : WarmupLinearSchedule{},
+                                       sched ? sched_step : nullptr);
   CUDA_CHECK_LAUNCH();
   for_tables<AdamTable>(
       count, sizes,
@@ -227,16 +233,19 @@ void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float m
 
 void sgd_step_multi(float* const* p, const float* const* g, float* const* buf,
                     const int64_t* sizes, int count, float lr, float momentum, float wd,
-                    int64_t* step, const float* found_inf) {
+                    int64_t* step, const float* found_inf, const WarmupLinearSchedule* sched,
+                    int64_t* sched_step) {
   cudaStream_t st = stream();
   auto* f = static_cast<SgdFlags*>(workspace(sizeof(SgdFlags)));
-  sgd_prepare_kernel<<<1, 1, 0, st>>>(step, found_inf, f);
+  sgd_prepare_kernel<<<1, 1, 0, st>>>(step, found_inf, f, lr,
+                                      sched ? *sched : WarmupLinearSchedule{},
+                                      sched ? sched_step : nullptr);
   CUDA_CHECK_LAUNCH();
   for_tables<SgdTable>(
       count, sizes,
       [&](SgdTable& t, int j, int k) { t.p[j] = p[k], t.g[j] = g[k], t.buf[j] = buf[k]; },
       [&](const SgdTable& t, int64_t largest) {
-        sgd_multi_kernel<<<grid_for(largest), kThreads, 0, st>>>(t, lr, momentum, wd, f);
+        sgd_multi_kernel<<<grid_for(largest), kThreads, 0, st>>>(t, momentum, wd, f);
         CUDA_CHECK_LAUNCH();
       });
 }

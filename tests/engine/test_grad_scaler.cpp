@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <unistd.h>
 
 #include "ss/grad_scaler.h"
@@ -320,6 +321,63 @@ TEST_CASE("grad_scaler: double precision, scaled-then-unscaled gradients equal t
         else  // 1/1000 is rounded to f32 (as torch's inv_scale): that factor, to f64 rounding
           CHECK(b[i] == doctest::Approx(a[i] * (s * double(float(1.0 / s)))).epsilon(1e-13));
       }
+    }
+  }
+}
+
+// The schedule held by the optimiser (what a CUDA-graph replay relies on: its counter lives
+// with the parameters) must give exactly the host loop's set_lr(s.at(steps())) before each
+// step, with a skipped (overflow) step still advancing it, and resume at set_steps.
+TEST_CASE("optimiser schedule: same steps as set_lr from the host, skipped steps advance it, resume") {
+  const optim::WarmupLinearSchedule s{1e-2, 1e-4, 2, 6};
+  for (const std::string which : {"adam", "sgd"}) {
+    SUBCASE(which.c_str()) {
+      auto make = [&](std::vector<Tensor> ps) -> std::unique_ptr<optim::Optimizer> {
+        if (which == "adam") return std::make_unique<optim::Adam>(ps, optim::AdamOptions{1.0, 0.8, 0.999, 1e-8, 1e-4});
+        return std::make_unique<optim::SGD>(ps, 1.0, 0.9, 1e-4);
+      };
+      auto pa = params_with_grads(5), pb = params_with_grads(5);
+      auto host = make(pa), held = make(pb);
+      held->set_schedule(s);
+      GradScaler sa(Device::cpu(), 64.0), sb(Device::cpu(), 64.0);
+      for (int step = 0; step < 8; ++step) {
+        CAPTURE(step);
+        auto g = params_with_grads(50 + uint64_t(step));
+        if (step == 3) set_grad_value(g[1], 2, kInf);
+        for (size_t k = 0; k < pa.size(); ++k) {
+          pa[k].set_grad(g[k].grad().clone());
+          pb[k].set_grad(g[k].grad().clone());
+        }
+        host->set_lr(s.at(host->steps()));
+        sa.step(*host);
+        sa.update();
+        sb.step(*held);
+        sb.update();
+        CHECK(held->lr() == host->lr());
+        CHECK(held->steps() == host->steps());
+        for (size_t k = 0; k < pa.size(); ++k) CHECK(bits(pb[k]) == bits(pa[k]));
+      }
+      CHECK(held->applied_steps_value() == 7);
+      CHECK(held->lr() == s.at(7));
+
+      // A resumed optimiser continues the schedule at its step count.
+      auto pc = params_with_grads(9);
+      auto resumed = make(pc);
+      resumed->set_steps(4);
+      resumed->set_schedule(s);
+      resumed->step();
+      CHECK(resumed->lr() == s.at(4));
+      CHECK(resumed->steps() == 5);
+      // CUDA-graph bookkeeping: un-count a captured step, count replays.
+      resumed->advance_host_steps(-1);
+      CHECK(resumed->steps() == 4);
+      CHECK(resumed->lr() == s.at(3));
+      resumed->advance_host_steps(2);
+      CHECK(resumed->lr() == s.at(5));
+      // set_lr turns the schedule off.
+      resumed->set_lr(0.5);
+      resumed->step();
+      CHECK(resumed->lr() == 0.5);
     }
   }
 }

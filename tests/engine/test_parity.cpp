@@ -65,7 +65,8 @@ TEST_CASE("CPU/CUDA parity for every op in the table") {
 // Loss scaling on both backends: unscale (50 tensors: two fused launches on CUDA), the
 // found_inf flag, the scale update and the overflow skip of the fused Adam/SGD, whose step
 // count lives in device memory. Powers of two make unscaling exact, so results compare bit
-// for bit.
+// for bit. The CUDA optimiser takes its learning rate from the schedule it holds (evaluated
+// in a kernel from a device counter), the CPU one from set_lr before each step.
 TEST_CASE("CPU/CUDA parity: GradScaler and the overflow-skipping fused Adam and SGD") {
   if (!cuda_available()) {
     MESSAGE("CUDA loss-scaling parity skipped: ", cuda::unavailable_reason());
@@ -94,8 +95,11 @@ TEST_CASE("CPU/CUDA parity: GradScaler and the overflow-skipping fused Adam and 
         og = std::make_unique<optim::SGD>(pg, 0.1, 0.9, 1e-4);
       }
       GradScaler sc(cpu, 1024.0, 2.0, 0.5, 2), sg(gpu, 1024.0, 2.0, 0.5, 2);
+      const optim::WarmupLinearSchedule sched{which == "adam" ? 1e-2 : 0.1, 1e-4, 2, 4};
+      og->set_schedule(sched);
       for (int step = 0; step < 5; ++step) {
         CAPTURE(step);
+        oc->set_lr(sched.at(oc->steps()));
         const bool overflow = step == 1 || step == 2;
         for (int k = 0; k < 50; ++k) {
           Tensor g = Tensor::normal(pc[size_t(k)].shape(), 0, 1000, 7 + uint64_t(step), uint64_t(k) * 10000);
@@ -111,6 +115,7 @@ TEST_CASE("CPU/CUDA parity: GradScaler and the overflow-skipping fused Adam and 
         sg.update();
         CHECK(sg.scale_value() == sc.scale_value());
         CHECK(og->applied_steps_value() == oc->applied_steps_value());
+        CHECK(og->lr() == oc->lr());
         for (size_t k = 0; k < pc.size(); ++k) {
           CAPTURE(k);
           if (!overflow) CHECK(bits(pg[k].grad()) == bits(pc[k].grad()));

@@ -12,6 +12,7 @@
 #include "ss/exp/pretrain.h"
 #include "ss/exp/trainer.h"
 #include "ss/io/safetensors.h"
+#include "ss/kernels/runtime.h"
 #include "ss/render/dataset.h"
 
 using namespace ss;
@@ -164,4 +165,45 @@ TEST_CASE("experiments: pretraining with train.amp=true runs and logs the loss s
   CHECK(e["skipped_steps"].get<int64_t>() < e["steps"].get<int64_t>());
   CHECK(curve["amp"].get<bool>());
   CHECK(fs::exists(o.out + "/backbone.safetensors"));
+}
+
+TEST_CASE("experiments: train.cuda_graph is read and needs device cuda") {
+  const std::string base = "[data]\npath = \"d.h5\"\n";
+  CHECK(!app::TrainOptions::from_config(app::Config::from_string(base)).cuda_graph);
+  CHECK(app::TrainOptions::from_config(
+            app::Config::from_string("device = \"cuda\"\n" + base + "[train]\ncuda_graph = true\n"))
+            .cuda_graph);
+  CHECK_THROWS_WITH_AS(
+      app::TrainOptions::from_config(app::Config::from_string(base + "[train]\ncuda_graph = true\n")),
+      doctest::Contains("train.cuda_graph needs device cuda"), ss::Error);
+}
+
+// A replayed step runs the eager step's kernels in the same order on the same values, so a
+// run with train.cuda_graph must log the same losses, loss scales and skipped steps, and
+// reach the same accuracy, as the eager run; the schedule is evaluated on the device.
+TEST_CASE("experiments: train.cuda_graph on CUDA gives the eager run's results (amp + NHWC)") {
+  if (!cuda_available()) {
+    MESSAGE("train.cuda_graph run skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  for (const bool overflow : {false, true}) {
+    CAPTURE(overflow);
+    auto run = [&](bool graph) {
+      auto o = amp_options(std::string(graph ? "graph" : "eager") + (overflow ? "_ovf" : ""));
+      o.device = "cuda";
+      o.channels_last = true;
+      o.cuda_graph = graph;
+      if (overflow) o.amp_init_scale = std::exp2(100.0), o.epochs = 1;
+      return app::train(o);
+    };
+    const nlohmann::json e = run(false), g = run(true);
+    REQUIRE(g["curve"].size() == e["curve"].size());
+    for (size_t i = 0; i < e["curve"].size(); ++i) {
+      CAPTURE(i);
+      for (const char* k : {"train_loss", "lr", "loss_scale", "skipped_steps"})
+        CHECK(g["curve"][i][k] == e["curve"][i][k]);
+    }
+    CHECK(g["best_valid"] == e["best_valid"]);
+    if (overflow) CHECK(g["curve"][0]["skipped_steps"].get<int64_t>() == kStepsPerEpoch);
+  }
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ss/kernels/lr_schedule.h"
 #include "ss/tensor.h"
 
 namespace ss::optim {
@@ -22,23 +23,43 @@ class Optimizer {
   // applied_steps() stay unchanged. null = never skip.
   virtual void step(const float* found_inf = nullptr) = 0;
   void zero_grad();
-  double lr() const { return lr_; }
-  void set_lr(double lr) { lr_ = lr; }
+  double lr() const { return lr_; }  // the last step's (or the set) learning rate
+  void set_lr(double lr);
+  // Take the learning rate of step() call k (0-based, skipped steps included, as a PyTorch
+  // scheduler stepping every iteration) from s.at(k), evaluated from a step counter kept
+  // with the parameters (device memory on CUDA). Same values as set_lr(s.at(steps()))
+  // before each step, but a step captured in a CUDA graph keeps following the schedule on
+  // replay, where host code does not run. set_lr() turns it off.
+  void set_schedule(const WarmupLinearSchedule& s);
+  // Host bookkeeping for CUDA graphs, where host code runs at capture and not at replay:
+  // adds n to steps() (-1 after capturing a step, +1 per replay; the device counters move
+  // only in replays) and sets lr() to that of the last step counted.
+  void advance_host_steps(int64_t n);
   int64_t steps() const { return steps_; }
   // I64[1] on the parameters' device; saved/restored by checkpoints.
   Tensor& applied_steps() { return applied_; }
   int64_t applied_steps_value() const;  // host read (logging, checkpoints)
-  // Resume: sets both counts (checkpoints without an applied-steps entry had them equal).
+  // Resume: sets both counts (checkpoints without an applied-steps entry had them equal)
+  // and the schedule's counter.
   void set_steps(int64_t s);
   const std::vector<Tensor>& params() const { return params_; }
   Device device() const { return device_; }
 
  protected:
   std::vector<Tensor> params_;
+  // Called first by every step(): counts it and, under a schedule, sets lr_ to its rate.
+  void begin_step();
+  // For the CUDA kernels: the schedule and its device counter, or nulls without one.
+  const WarmupLinearSchedule* device_schedule() const { return has_sched_ ? &sched_ : nullptr; }
+  int64_t* device_schedule_step() { return has_sched_ ? sched_step_.data<int64_t>() : nullptr; }
+
   double lr_ = 1e-3;
   int64_t steps_ = 0;
   Device device_;
   Tensor applied_;
+  bool has_sched_ = false;
+  WarmupLinearSchedule sched_;
+  Tensor sched_step_;  // I64[1] with the parameters: step() calls so far, for the schedule
 };
 
 struct AdamOptions {
@@ -72,10 +93,7 @@ class SGD : public Optimizer {
 
 // Linear warm-up from 0 to base_lr over `warmup` steps, then linear decay to final_lr at
 // `total` steps (REFERENCE §6: warm-up 5 epochs to 1e-3, decay to 1e-6 at the last epoch).
-struct WarmupLinearSchedule {
-  double base_lr = 1e-3, final_lr = 1e-6;
-  int64_t warmup = 0, total = 1;
-  double at(int64_t step) const;
-};
+// Defined with the kernels, which evaluate it on the device.
+using ss::WarmupLinearSchedule;
 
 }  // namespace ss::optim

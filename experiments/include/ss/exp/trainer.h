@@ -33,6 +33,7 @@ struct TrainOptions {
   bool amp = false;              // train.amp: fp16 autocast + dynamic loss scaling
   double amp_init_scale = 65536; // train.amp_init_scale: the loss scale to start from
   bool channels_last = false;    // train.channels_last: NHWC activations (the GPU fast path)
+  bool cuda_graph = false;       // train.cuda_graph: replay the step as a CUDA graph (CUDA only)
   uint64_t seed = 0;
   std::string device = "cpu";
   std::string out = "runs/train";

@@ -4,8 +4,15 @@
 // found_inf (same memory as the parameters; null = never skip). When *found_inf != 0 the
 // step writes nothing: parameters, moments and the step count stay as they were, like
 // torch.cuda.amp.GradScaler skipping optimizer.step().
+//
+// Device learning-rate schedule (CUDA graphs): the multi-tensor kernels optionally take a
+// schedule and a device step counter `sched_step`; the step then uses
+// lr = sched.at(*sched_step) and increments the counter (skipped steps included), instead
+// of the host's lr, so a replayed graph follows the schedule without host writes.
 #pragma once
 #include <cstdint>
+
+#include "ss/kernels/lr_schedule.h"
 
 namespace ss {
 struct AdamParams {
@@ -35,12 +42,14 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
 // corrections come from it, so a skipped step needs no host read. a.step is not used.
 void adam_step_multi(float* const* p, const float* const* g, float* const* m, float* const* v,
                      const int64_t* sizes, int count, const AdamParams& a, int64_t* step,
-                     const float* found_inf = nullptr);
+                     const float* found_inf = nullptr,
+                     const WarmupLinearSchedule* sched = nullptr, int64_t* sched_step = nullptr);
 void sgd_step(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
               float wd, bool first_step, const float* found_inf = nullptr);
 // Fused multi-tensor SGD with the device step count as in adam_step_multi: the first
 // applied step (*step == 0) sets buf = g.
 void sgd_step_multi(float* const* p, const float* const* g, float* const* buf,
                     const int64_t* sizes, int count, float lr, float momentum, float wd,
-                    int64_t* step, const float* found_inf = nullptr);
+                    int64_t* step, const float* found_inf = nullptr,
+                    const WarmupLinearSchedule* sched = nullptr, int64_t* sched_step = nullptr);
 }  // namespace ss::cuda

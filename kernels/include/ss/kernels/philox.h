@@ -4,11 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define SS_HD __host__ __device__ __forceinline__
-#else
-#define SS_HD inline
-#endif
+#include "ss/kernels/hd.h"
 
 namespace ss::philox {
 
