@@ -15,6 +15,7 @@
 #include "ss/allocator.h"
 #include "ss/amp.h"
 #include "ss/cuda_graph.h"
+#include "ss/grad_scaler.h"
 #include "ss/autograd.h"
 #include "ss/kernels/runtime.h"
 #include "ss/models/registry.h"
@@ -145,7 +146,7 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed steps; default 1 CPU, 5 CUDA");
   app.add_option("--threads", threads, "CPU threads (0 = OpenMP default)");
   app.add_option("--torch", python, "python with torch for the baseline, or none")->capture_default_str();
-  app.add_flag("--amp", amp, "ours in mixed precision (ss::AutocastGuard around forward + loss; fp32 parameters)");
+  app.add_flag("--amp", amp, "ours in mixed precision (ss::AutocastGuard around forward + loss, fp32 parameters, dynamic loss scaling as PyTorch AMP's GradScaler)");
   app.add_flag("--cuda-graph", cuda_graph,
                "ours on CUDA: capture one training step as a CUDA graph and time its replays");
   app.add_flag("--nchw", nchw,
@@ -260,6 +261,8 @@ int main(int argc, char** argv) {
         auto model = models::make_model(mc);
         model->to(dev);
         optim::Adam opt(model->parameters(), {1e-3, 0.8, 0.999, 1e-8, 1e-4});
+        // AMP steps carry dynamic loss scaling, as the PyTorch AMP baseline's GradScaler.
+        GradScaler scaler(dev, 65536.0, 2.0, 0.5, 2000, use_amp);
         Tensor x = Tensor::normal({c.batch, 3, c.res, c.res}, 0, 1, 1, 0, DType::F32, dev);
         std::vector<int64_t> y1(c.batch), y2(c.batch);
         for (int i = 0; i < c.batch; ++i) y1[i] = i % 10, y2[i] = i % 5;
@@ -278,10 +281,11 @@ int main(int argc, char** argv) {
           }
           {
             nvtx::Range r("backward");
-            loss.backward();
+            scaler.scale(loss).backward();
           }
           nvtx::Range r("optimizer");
-          opt.step();
+          scaler.step(opt);
+          scaler.update();
           opt.zero_grad();
         };
         // --cuda-graph: two eager steps settle algorithms, workspace and Adam state, then one
