@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -243,14 +244,67 @@ void* workspace(size_t bytes) {
   return c.ws;
 }
 
-// Returns once src may be reused. The driver docs only promise that pageable sources "may"
-// be staged during the call, and page-locked ones are read later by DMA, so we wait. Both
-// copy directions are synchronous: a training step already waits on its loss read-back,
-// and correctness here is worth more than the overlap an async upload would buy.
+namespace {
+// Small uploads (labels, sampled indices, scalars: several per pretext step) go through a
+// ring of page-locked slots so they return without draining the stream: the bytes are
+// copied into a slot on the host, the DMA is queued behind the work already on the
+// stream, and an event marks when the slot may be written again (waited for only when the
+// ring comes round to it). Larger uploads (weights, tests) stay synchronous.
+// SS_CUDA_SYNC_H2D=1 turns the ring off (every upload waits), for debugging.
+constexpr size_t kStageSlotBytes = size_t(256) << 10;
+constexpr int kStageSlots = 16;
+struct Staging {
+  std::mutex mu;
+  char* host = nullptr;
+  cudaEvent_t done[kStageSlots] = {};
+  int next = 0;
+  bool off = false;  // disabled, or the page-locked allocation failed
+  bool ready = false;
+};
+Staging& staging() {
+  static Staging* st = new Staging;  // never destroyed, as the Context
+  return *st;
+}
+
+bool staged_h2d(void* dst, const void* src, size_t bytes) {
+  if (bytes > kStageSlotBytes) return false;
+  Staging& st = staging();
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (!st.ready) {
+    st.ready = true;
+    const char* e = std::getenv("SS_CUDA_SYNC_H2D");
+    st.off = e && *e && std::string(e) != "0";
+    if (!st.off && cudaHostAlloc(reinterpret_cast<void**>(&st.host),
+                                 kStageSlotBytes * kStageSlots, cudaHostAllocDefault) != cudaSuccess) {
+      (void)cudaGetLastError();
+      st.host = nullptr;
+      st.off = true;
+    }
+    for (int i = 0; !st.off && i < kStageSlots; ++i)
+      CUDA_CHECK(cudaEventCreateWithFlags(&st.done[i], cudaEventDisableTiming));
+  }
+  if (st.off) return false;
+  const int i = st.next;
+  st.next = (i + 1) % kStageSlots;
+  // Returns at once for an event never recorded; otherwise this slot's previous DMA.
+  CUDA_CHECK(cudaEventSynchronize(st.done[i]));
+  char* slot = st.host + size_t(i) * kStageSlotBytes;
+  std::memcpy(slot, src, bytes);
+  cudaStream_t s = stream();
+  CUDA_CHECK(cudaMemcpyAsync(dst, slot, bytes, cudaMemcpyHostToDevice, s));
+  CUDA_CHECK(cudaEventRecord(st.done[i], s));
+  return true;
+}
+}  // namespace
+
+// Returns once src may be reused: small copies were taken into the staging ring, larger
+// ones are waited for (the driver only promises that pageable sources "may" be staged
+// during the call, and page-locked ones are read later by DMA).
 void memcpy_h2d(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
   SS_CHECK(!capturing(), "host-to-device copy of ", bytes, " bytes during CUDA graph capture: "
            "stage inputs before capturing the step");
+  if (staged_h2d(dst, src, bytes)) return;
   cudaStream_t s = stream();
   CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
   CUDA_CHECK(cudaStreamSynchronize(s));

@@ -1,7 +1,8 @@
 // CUDA graphs: a captured training step replays to the same bits as the eager step, and a
 // step that would wait for the device fails capture with a clear error and leaves the
-// stream usable. GPU only (skipped with the driver's reason otherwise); on the CPU the
-// capture API itself must refuse cleanly.
+// stream usable; and the asynchronous small uploads a step without host syncs relies on.
+// GPU only (skipped with the driver's reason otherwise); on the CPU the capture API itself
+// must refuse cleanly.
 #include <doctest/doctest.h>
 
 #include "ss/amp.h"
@@ -94,4 +95,31 @@ TEST_CASE("CUDA graph: a device read inside the step fails capture and leaves th
   CHECK_FALSE(g.captured());
   CHECK_FALSE(cuda::capturing());
   CHECK(sum(t).item() == 4.0);  // eager work still runs
+}
+
+// Small uploads return before the device has read them (a page-locked staging ring, reused
+// round-robin behind events): many uploads from host buffers that are overwritten or freed
+// at once, in sizes up to and past the ring's slot, must all arrive intact.
+TEST_CASE("CUDA uploads: the asynchronous staging ring delivers every byte") {
+  if (!cuda_available()) {
+    MESSAGE("CUDA upload ring test skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  std::vector<Tensor> on_gpu;
+  std::vector<std::vector<int32_t>> expect;
+  const int64_t sizes[] = {1, 7, 1000, 65536, 65537, 300000};  // int32s: past 256 KiB at the end
+  std::vector<int32_t> host;  // one buffer, rewritten before every upload
+  for (int round = 0; round < 40; ++round) {
+    const int64_t n = sizes[round % 6];
+    host.assign(size_t(n), 0);
+    for (int64_t i = 0; i < n; ++i) host[size_t(i)] = int32_t(round * 1000003 + i);
+    on_gpu.push_back(Tensor::from_vector(host, {n}, Device::cuda()));
+    expect.push_back(host);
+    // Work queued between uploads, as in a training step.
+    on_gpu.back() = on_gpu.back().clone();
+  }
+  for (size_t k = 0; k < on_gpu.size(); ++k) {
+    CAPTURE(k);
+    CHECK(on_gpu[k].to_vector<int32_t>() == expect[k]);
+  }
 }

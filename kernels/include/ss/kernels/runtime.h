@@ -12,6 +12,9 @@ std::string unavailable_reason();  // why device_count() is 0, for one clear mes
 std::string device_name(int dev);
 void* malloc_device(size_t bytes);  // throws ss::Error on OOM naming the size
 void free_device(void* p);
+// Both return once src may be reused. An upload of up to 256 KiB is queued on the stream
+// from a page-locked staging ring without waiting for the device; larger uploads and
+// every read-back wait (SS_CUDA_SYNC_H2D=1: every upload waits).
 void memcpy_h2d(void* dst, const void* src, size_t bytes);
 void memcpy_d2h(void* dst, const void* src, size_t bytes);
 void memcpy_d2d(void* dst, const void* src, size_t bytes);
