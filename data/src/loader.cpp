@@ -322,6 +322,7 @@ Batch Loader::finish(Item& item) {
   if (item.slot < 0) {
     item.host.epoch = item.epoch;
     item.host.step = item.step;
+    item.host.index_host = item.host.index;
     return std::move(item.host);
   }
   // Staged (CUDA): async copies from the pinned slot, kernels for device augmentation.
@@ -342,6 +343,8 @@ Batch Loader::finish(Item& item) {
   std::exception_ptr err;
   try {
     b.index = upload(d.index, {n}, DType::I64);
+    b.index_host = Tensor::empty({n}, DType::I64);
+    std::memcpy(b.index_host.raw(), d.index, size_t(n) * sizeof(int64_t));
     if (!multi) b.y_class = upload(d.cls, {n}, DType::I64);
     if (want_pose_) b.y_pose = upload(d.pose, {n}, DType::I64);
     if (!dev_aug) {

@@ -268,6 +268,31 @@ Tensor regression_loss(Reg kind, const Tensor& pred_in, const Tensor& target_in,
 }
 }  // namespace
 
+Tensor top1_accuracy(const Tensor& scores_in, const Tensor& labels_in) {
+  if (is_half(scores_in)) return top1_accuracy(to_f32(scores_in), labels_in);
+  SS_CHECK(scores_in.dim() == 2, "top1_accuracy: scores must be [N, C], got ", scores_in.desc());
+  SS_CHECK(labels_in.dtype() == DType::I64 && labels_in.dim() == 1 &&
+               labels_in.size(0) == scores_in.size(0),
+           "top1_accuracy: labels ", labels_in.desc(), " for scores ", scores_in.desc());
+  NoGradGuard ng;
+  Tensor s = scores_in.detach().contiguous();
+  Tensor labels = labels_in.contiguous().to(s.device());
+  const int64_t rows = s.size(0);
+  const int C = int(s.size(1));
+  SS_CHECK(C > 0, "top1_accuracy: no columns in ", s.desc());
+  Tensor stats = Tensor::empty({2}, s.dtype(), s.device());
+  backend(s, "top1_accuracy",
+          [&](auto z) {
+            using T = decltype(z);
+            cpu::top1_hits<T>(s.data<T>(), labels.data<int64_t>(), rows, C, stats.data<T>());
+          },
+          [&] {
+            SS_CUDA(cuda::top1_hits(s.data<float>(), labels.data<int64_t>(), rows, C,
+                                    stats.data<float>()));
+          });
+  return loss_mean(stats);
+}
+
 Tensor mse_loss(const Tensor& p, const Tensor& t, const Tensor& m) {
   return regression_loss(Reg::MSE, p, t, m);
 }

@@ -107,6 +107,21 @@ void l1_bwd(const T* a, const T* b, const T* mask, int64_t n, T g, T* da) {
   }
 }
 
+template <class T>
+void top1_hits(const T* scores, const int64_t* labels, int64_t rows, int C, T* stats) {
+  double hits = 0;
+#pragma omp parallel for reduction(+ : hits) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* s = scores + r * C;
+    int best = 0;
+    for (int c = 1; c < C; ++c)
+      if (s[c] > s[best]) best = c;
+    if (best == labels[r]) hits += 1;
+  }
+  stats[0] = T(hits);
+  stats[1] = T(rows);
+}
+
 template <class T> void l2norm_fwd(const T* x, int64_t rows, int D, T eps, T* y, T* norm) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
@@ -144,6 +159,7 @@ void l2norm_bwd(const T* y, const T* norm, const T* dy, int64_t rows, int D, T e
   template void mse_bwd<T>(const T*, const T*, const T*, int64_t, T, T*);                    \
   template void l1_fwd<T>(const T*, const T*, const T*, int64_t, T*);                        \
   template void l1_bwd<T>(const T*, const T*, const T*, int64_t, T, T*);                     \
+  template void top1_hits<T>(const T*, const int64_t*, int64_t, int, T*);                     \
   template void l2norm_fwd<T>(const T*, int64_t, int, T, T*, T*);                            \
   template void l2norm_bwd<T>(const T*, const T*, const T*, int64_t, int, T, T*);
 SS_INSTANTIATE_FLOATS(INST)

@@ -154,6 +154,20 @@ struct XentBwd {
   }
 };
 
+struct Top1Term {
+  const float* s;
+  const int64_t* labels;
+  int C;
+  __device__ void operator()(int64_t r, double* acc) const {
+    const float* row = s + r * C;
+    int best = 0;
+    for (int c = 1; c < C; ++c)
+      if (row[c] > row[best]) best = c;
+    if (best == labels[r]) acc[0] += 1.0;
+    acc[1] += 1.0;
+  }
+};
+
 struct MseTerm {
   const float *a, *b, *mask;
   __device__ void operator()(int64_t i, double* acc) const {
@@ -244,6 +258,10 @@ void l1_fwd(const float* a, const float* b, const float* mask, int64_t n, float*
 void l1_bwd(const float* a, const float* b, const float* mask, int64_t n, const float* g,
             const float* stats, float* da) {
   dev::launch_each(L1Bwd{a, b, mask, g, stats, da}, n);
+}
+
+void top1_hits(const float* scores, const int64_t* labels, int64_t rows, int C, float* stats) {
+  dev::reduce_to<2>(Top1Term{scores, labels, C}, std::max<int64_t>(rows, 0), stats);
 }
 
 void l2norm_fwd(const float* x, int64_t rows, int D, float eps, float* y, float* norm) {

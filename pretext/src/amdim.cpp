@@ -35,8 +35,8 @@ StepOutput Amdim::step(const data::Batch& b, int64_t step) {
                            half(f.r7, 1), loc1, loc2, cfg_.tclip, cfg_.reg_weight);
   StepOutput out;
   out.loss = l.total;
-  out.metrics = {{"acc", l.acc_1t5},       {"l1t5", l.l1t5.item()}, {"l1t7", l.l1t7.item()},
-                 {"l5t5", l.l5t5.item()}, {"reg", l.reg.item()}};
+  out.metrics = {{"acc", l.acc_1t5},        {"l1t5", l.l1t5.detach()}, {"l1t7", l.l1t7.detach()},
+                 {"l5t5", l.l5t5.detach()}, {"reg", l.reg.detach()}};
   return out;
 }
 

@@ -84,7 +84,8 @@ std::vector<int64_t> Cmc::sample_indices(const std::vector<int64_t>& idx, int64_
 
 StepOutput Cmc::step(const data::Batch& b, int64_t step) {
   const int64_t B = b.size(), K = cfg_.nce_k;
-  std::vector<int64_t> idx = b.index.to_vector<int64_t>();
+  // The loader's host copy of the indices: reading b.index would wait for the device.
+  std::vector<int64_t> idx = (b.index_host.defined() ? b.index_host : b.index).to_vector<int64_t>();
   for (int64_t i : idx)
     SS_CHECK(i >= 0 && i < cfg_.bank_size, "cmc: dataset index ", i, " outside the memory bank [0, ",
              cfg_.bank_size, ") (CMC pretrains on the train split)");
@@ -95,9 +96,9 @@ StepOutput Cmc::step(const data::Batch& b, int64_t step) {
   bank_ab->update(idx, fab, cfg_.nce_m);
   StepOutput out;
   out.loss = l.total;
-  const double al = positive_accuracy(l.logits_l), aab = positive_accuracy(l.logits_ab);
-  out.metrics = {{"acc", 0.5 * (al + aab)}, {"acc_l", al}, {"acc_ab", aab},
-                 {"loss_l", l.loss_l.item()}, {"loss_ab", l.loss_ab.item()}};
+  const Tensor al = positive_accuracy(l.logits_l), aab = positive_accuracy(l.logits_ab);
+  out.metrics = {{"acc", scale(add(al, aab), 0.5)}, {"acc_l", al}, {"acc_ab", aab},
+                 {"loss_l", l.loss_l.detach()}, {"loss_ab", l.loss_ab.detach()}};
   return out;
 }
 

@@ -123,19 +123,9 @@ CmcLoss cmc_nce_loss(const Tensor& f_l, const Tensor& f_ab, const Tensor& w_l,
   return out;
 }
 
-double positive_accuracy(const Tensor& logits) {
+Tensor positive_accuracy(const Tensor& logits) {
   SS_CHECK(logits.dim() == 2, "positive_accuracy: logits must be [B, C], got ", logits.desc());
-  const int64_t B = logits.size(0), C = logits.size(1);
-  if (B == 0) return 0.0;
-  std::vector<double> v = logits.detach().to(Device::cpu()).to(DType::F64).to_vector<double>();
-  int64_t hit = 0;
-  for (int64_t i = 0; i < B; ++i) {
-    const double* r = v.data() + i * C;
-    bool best = true;
-    for (int64_t c = 1; c < C && best; ++c) best = r[c] < r[0];
-    hit += best;
-  }
-  return double(hit) / double(B);
+  return top1_accuracy(logits, Tensor::zeros({logits.size(0)}, DType::I64, logits.device()));
 }
 
 // -------------------------------------------------------------------------- AMDIM
@@ -200,23 +190,16 @@ NceTerm amdim_nce(const Tensor& src, const Tensor& trg, double clip, double reg_
   return out;
 }
 
-double retrieval_accuracy(const Tensor& scores, int64_t B) {
+Tensor retrieval_accuracy(const Tensor& scores, int64_t B) {
   SS_CHECK(scores.dim() == 2 && scores.size(0) == B && scores.size(1) % B == 0,
            "retrieval_accuracy: scores ", scores.desc(), " for batch ", B);
+  NoGradGuard ng;
   const int64_t L = scores.size(1) / B;
-  std::vector<double> s = scores.detach().to(Device::cpu()).to(DType::F64).to_vector<double>();
-  int64_t hit = 0;
-  for (int64_t i = 0; i < B; ++i) {
-    int64_t best = -1;
-    double best_v = -1e300;
-    for (int64_t j = 0; j < B; ++j) {
-      double acc = 0;
-      for (int64_t l = 0; l < L; ++l) acc += s[size_t(i * B * L + j * L + l)];
-      if (acc > best_v) best_v = acc, best = j;
-    }
-    hit += best == i;
-  }
-  return double(hit) / double(B);
+  // Sums over locations rank like means; the argmax is taken on the device.
+  Tensor per_image = sum(reshape(scores.detach(), {B, B, L}), 2);
+  std::vector<int64_t> self(static_cast<size_t>(B));
+  for (int64_t i = 0; i < B; ++i) self[size_t(i)] = i;
+  return top1_accuracy(per_image, Tensor::from_vector(self, {B}, scores.device()));
 }
 
 AmdimLoss amdim_loss(const Tensor& r1_1, const Tensor& r5_1, const Tensor& r7_1,
@@ -240,7 +223,7 @@ AmdimLoss amdim_loss(const Tensor& r1_1, const Tensor& r5_1, const Tensor& r7_1,
   out.l5t5 = scale(add(c1.loss, c2.loss), 0.5);
   out.reg = scale(add(add(add(a1.reg, a2.reg), add(b1.reg, b2.reg)), add(c1.reg, c2.reg)), 0.5);
   out.total = add(add(out.l1t5, out.l1t7), add(out.l5t5, out.reg));
-  out.acc_1t5 = 0.5 * (retrieval_accuracy(a1.scores, B) + retrieval_accuracy(a2.scores, B));
+  out.acc_1t5 = scale(add(retrieval_accuracy(a1.scores, B), retrieval_accuracy(a2.scores, B)), 0.5);
   return out;
 }
 

@@ -18,16 +18,7 @@ StepOutput Rotation::step(const data::Batch& b, int64_t) {
   Tensor logits = (*classifier)(encoder->features(rb.x));
   StepOutput out;
   out.loss = cross_entropy(logits, rb.labels);
-  // accuracy: argmax over the 4 classes vs the chunk label
-  std::vector<float> lg = logits.detach().to(Device::cpu()).to(DType::F32).to_vector<float>();
-  int64_t hit = 0;
-  for (int64_t i = 0; i < B; ++i) {
-    int best = 0;
-    for (int c = 1; c < 4; ++c)
-      if (lg[size_t(i * 4 + c)] > lg[size_t(i * 4 + best)]) best = c;
-    hit += best == int(i / (B / 4));
-  }
-  out.metrics = {{"acc", double(hit) / double(B)}};
+  out.metrics = {{"acc", top1_accuracy(logits, rb.labels)}};
   return out;
 }
 

@@ -59,7 +59,7 @@ StepOutput Vae::step(const data::Batch& b, int64_t step) {
   VaeLoss l = vae_loss(f.recon, x, f.mu, f.logvar, cfg_.kl_weight);
   StepOutput out;
   out.loss = l.total;
-  out.metrics = {{"mse", l.mse.item()}, {"kl", l.kl.item()}};
+  out.metrics = {{"mse", l.mse.detach()}, {"kl", l.kl.detach()}};
   return out;
 }
 

@@ -101,6 +101,8 @@ TEST_CASE("cuda: the loader's CUDA paths give the CPU loader's batches") {
         CHECK(bit_equal(bc->x, b->x));
         CHECK(bit_equal(bc->x2, b->x2));
         CHECK(bit_equal(bc->index, b->index));
+        CHECK(!b->index_host.is_cuda());
+        CHECK(bit_equal(bc->index_host, b->index_host));
         CHECK(bit_equal(bc->y_class, b->y_class));
         CHECK(bit_equal(bc->y_pose, b->y_pose));
         CHECK(bit_equal(bc->y_seg, b->y_seg));

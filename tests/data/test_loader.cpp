@@ -47,7 +47,7 @@ bool same(const ss::Tensor& a, const ss::Tensor& b) {
   return std::memcmp(ca.raw(), cb.raw(), ca.nbytes()) == 0;
 }
 bool same(const Batch& a, const Batch& b) {
-  return same(a.x, b.x) && same(a.x2, b.x2) && same(a.index, b.index) && same(a.y_class, b.y_class) &&
+  return same(a.x, b.x) && same(a.x2, b.x2) && same(a.index, b.index) && same(a.index_host, b.index_host) && same(a.y_class, b.y_class) &&
          same(a.y_pose, b.y_pose) && same(a.y_seg, b.y_seg) && same(a.y_instance, b.y_instance) &&
          same(a.y_depth, b.y_depth) && same(a.depth_mask, b.depth_mask) && a.epoch == b.epoch &&
          a.step == b.step;
@@ -77,6 +77,7 @@ TEST_CASE("loader: tiled epochs serve every labelled sample the right number of 
   for (const Batch& b : bs) {
     CHECK(b.epoch == 0);
     auto idx = b.index.to_vector<int64_t>();
+    CHECK(b.index_host.to_vector<int64_t>() == idx);
     auto cls = b.y_class.to_vector<int64_t>();
     auto pose = b.y_pose.to_vector<int64_t>();
     auto x = b.x.to_vector<float>();

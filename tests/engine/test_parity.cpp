@@ -62,6 +62,23 @@ TEST_CASE("CPU/CUDA parity for every op in the table") {
   }
 }
 
+// Not differentiable, so not in the op table: 300 rows x 7 columns with ties on purpose
+// (scores rounded to 0.5), labels in [0, 7).
+TEST_CASE("CPU/CUDA parity: top1_accuracy") {
+  if (!cuda_available()) {
+    MESSAGE("CUDA top1_accuracy parity skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  std::vector<float> v(300 * 7);
+  std::vector<int64_t> y(300);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 2654435761u) % 9)) * 0.5f;
+  for (size_t r = 0; r < y.size(); ++r) y[r] = int64_t((r * 40503u) % 7);
+  Tensor s = Tensor::from_vector(v, {300, 7}), l = Tensor::from_vector(y, {300});
+  const double cpu = top1_accuracy(s, l).item();
+  CHECK(cpu > 0.0);
+  CHECK(top1_accuracy(s.to(Device::cuda()), l.to(Device::cuda())).item() == cpu);
+}
+
 // Loss scaling on both backends: unscale (50 tensors: two fused launches on CUDA), the
 // found_inf flag, the scale update and the overflow skip of the fused Adam/SGD, whose step
 // count lives in device memory. Powers of two make unscaling exact, so results compare bit

@@ -173,3 +173,26 @@ TEST_CASE("index_copy_ writes rows in place; the last of repeated indices wins")
   CHECK_THROWS_AS(index_copy_(dst, Tensor::from_vector<int64_t>({1}, {1}), Tensor::zeros({1, 2})),
                   ss::Error);
 }
+
+TEST_CASE("top1_accuracy: first maximum wins ties, hand-counted, f16 and empty inputs") {
+  // rows: argmax 2 (label 2: hit), tie 0/1 -> 0 (label 1: miss), argmax 1 (label 1: hit),
+  // all equal -> 0 (label 0: hit), argmax 3 (label 0: miss)
+  Tensor s = Tensor::from_vector<float>({0.1f, 0.2f, 0.9f, 0.0f,  //
+                                         0.5f, 0.5f, 0.1f, 0.2f,  //
+                                         -3.f, -1.f, -2.f, -4.f,  //
+                                         1.f, 1.f, 1.f, 1.f,      //
+                                         0.f, 0.f, 0.f, 7.f},
+                                        {5, 4});
+  Tensor y = Tensor::from_vector<int64_t>({2, 1, 1, 0, 0}, {5});
+  Tensor a = top1_accuracy(s, y);
+  CHECK(a.dim() == 0);
+  CHECK(a.item() == double(3.0f / 5.0f));
+  CHECK(!a.requires_grad());
+  CHECK(top1_accuracy(s.to(DType::F64), y).item() == 3.0 / 5.0);
+  Tensor h = top1_accuracy(s.to(DType::F16), y);
+  CHECK(h.dtype() == DType::F32);
+  CHECK(h.item() == double(3.0f / 5.0f));
+  CHECK(top1_accuracy(Tensor::zeros({0, 4}), Tensor::zeros({0}, DType::I64)).item() == 0.0);
+  CHECK_THROWS_WITH_AS(top1_accuracy(s, Tensor::zeros({4}, DType::I64)),
+                       doctest::Contains("top1_accuracy: labels"), ss::Error);
+}

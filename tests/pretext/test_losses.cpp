@@ -79,7 +79,12 @@ TEST_CASE("CMC: NCE-softmax both directions with a given bank and indices, and t
 
   // positive accuracy: row argmax == 0
   Tensor lg = Tensor::from_vector(std::vector<float>{3, 1, 2, 0, 5, 1, 9, 1, 1}, {3, 3});
-  CHECK(positive_accuracy(lg) == doctest::Approx(2.0 / 3.0));  // rows 0 and 2
+  CHECK(positive_accuracy(lg).item() == doctest::Approx(2.0 / 3.0));  // rows 0 and 2
+
+  // retrieval accuracy: B = 2 images x L = 2 locations; row i is right when image i has
+  // the largest summed score. Row 0: image sums 2 vs 3 (miss); row 1: 5 vs 6 (hit).
+  Tensor sc = Tensor::from_vector(std::vector<float>{1, 1, 0, 3, 5, 0, 2, 4}, {2, 4});
+  CHECK(retrieval_accuracy(sc, 2).item() == 0.5);
 }
 
 TEST_CASE("AMDIM: NCE with soft clip and regulariser (authors' LossMultiNCE) matches PyTorch") {

@@ -95,4 +95,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_
 Tensor mse_loss(const Tensor& pred, const Tensor& target, const Tensor& mask = {});
 Tensor l1_loss(const Tensor& pred, const Tensor& target, const Tensor& mask = {});
 
+// ---- metrics (not differentiable; computed where the scores are, no host read) ----
+// Fraction of rows of scores [N,C] whose top-1 column (the first, on ties) is the label
+// (I64 [N]); a 0-d tensor (f32 for f16 scores), 0 for N = 0.
+Tensor top1_accuracy(const Tensor& scores, const Tensor& labels);
+
 }  // namespace ss

@@ -65,6 +65,7 @@ struct Batch {
   Tensor x;           // f32 [B, 3, R, R] normalised LAB (augmented if enabled)
   Tensor x2;          // f32 [B, 3, R, R] second view (two_views only)
   Tensor index;       // i64 [B] dataset indices of the samples
+  Tensor index_host;  // the same in host memory (for host-side use without a device read)
   Tensor y_class;     // i64 [B] (single-object files)
   Tensor y_pose;      // i64 [B] (single-object files with rot_mat, pose = true)
   Tensor y_seg;       // i64 [B, h, w] semantic class (multi-object files)

@@ -25,6 +25,10 @@ template <class T> void mse_fwd(const T* a, const T* b, const T* mask, int64_t n
 template <class T> void mse_bwd(const T* a, const T* b, const T* mask, int64_t n, T g, T* da);
 template <class T> void l1_fwd(const T* a, const T* b, const T* mask, int64_t n, T* out);
 template <class T> void l1_bwd(const T* a, const T* b, const T* mask, int64_t n, T g, T* da);
+// Top-1 hits of scores [rows, C] against labels [rows]: stats[0] = number of rows whose
+// first largest score (ties go to the lower column) is at the label, stats[1] = rows.
+template <class T>
+void top1_hits(const T* scores, const int64_t* labels, int64_t rows, int C, T* stats);
 // Row-wise L2 normalisation of rows×D: y = x / max(|x|, eps); norm saved per row.
 template <class T> void l2norm_fwd(const T* x, int64_t rows, int D, T eps, T* y, T* norm);
 template <class T>
@@ -51,6 +55,7 @@ void mse_bwd(const float* a, const float* b, const float* mask, int64_t n, const
 void l1_fwd(const float* a, const float* b, const float* mask, int64_t n, float* stats);
 void l1_bwd(const float* a, const float* b, const float* mask, int64_t n, const float* g,
             const float* stats, float* da);
+void top1_hits(const float* scores, const int64_t* labels, int64_t rows, int C, float* stats);
 void l2norm_fwd(const float* x, int64_t rows, int D, float eps, float* y, float* norm);
 void l2norm_bwd(const float* y, const float* norm, const float* dy, int64_t rows, int D,
                 float eps, float* dx);

@@ -46,8 +46,9 @@ struct CmcLoss {
 };
 CmcLoss cmc_nce_loss(const Tensor& f_l, const Tensor& f_ab, const Tensor& w_l,
                      const Tensor& w_ab, double temperature);
-// Fraction of rows of logits [B, C] whose largest entry is column 0 (the positive).
-double positive_accuracy(const Tensor& logits);
+// Fraction of rows of logits [B, C] whose largest entry is column 0 (the positive; a tie
+// with it counts as a hit), as a 0-d tensor on the logits' device.
+Tensor positive_accuracy(const Tensor& logits);
 
 // -------------------------------------------------------------------------- AMDIM
 // PyTorch's adaptive_avg_pool2d (window [floor(i*H/out), ceil((i+1)*H/out))) of
@@ -70,7 +71,8 @@ struct NceTerm {
 NceTerm amdim_nce(const Tensor& src, const Tensor& trg, double clip, double reg_weight = 0.05);
 // Image-level retrieval accuracy from clipped scores [B, B*L]: for each source i, the
 // target image j with the highest mean score over its L locations; correct when j == i.
-double retrieval_accuracy(const Tensor& scores, int64_t batch);
+// A 0-d tensor on the scores' device.
+Tensor retrieval_accuracy(const Tensor& scores, int64_t batch);
 
 // The full AMDIM objective, symmetrised over the two views (x1, x2):
 //   0.5 * [NCE(r1_1 -> r5_2) + NCE(r1_2 -> r5_1)]   "1t5"
@@ -81,7 +83,7 @@ double retrieval_accuracy(const Tensor& scores, int64_t batch);
 // source location of r5 per image (index into the flattened map).
 struct AmdimLoss {
   Tensor total, l1t5, l1t7, l5t5, reg;
-  double acc_1t5 = 0;  // retrieval accuracy of the r1 -> r5 term, both views averaged
+  Tensor acc_1t5;  // retrieval accuracy of the r1 -> r5 term, both views averaged (0-d)
 };
 AmdimLoss amdim_loss(const Tensor& r1_1, const Tensor& r5_1, const Tensor& r7_1,
                      const Tensor& r1_2, const Tensor& r5_2, const Tensor& r7_2,

@@ -42,7 +42,9 @@ struct MethodConfig {
 
 struct StepOutput {
   Tensor loss;  // scalar, with graph
-  std::vector<std::pair<std::string, double>> metrics;  // e.g. {"acc", 0.93}, {"mse", 0.2}
+  // e.g. {"acc", 0.93}, {"mse", 0.2}: 0-d detached tensors on the model's device, so a
+  // step never waits for the device; the caller reads them when it wants (one step late).
+  std::vector<std::pair<std::string, Tensor>> metrics;
 };
 
 class Method : public nn::Module {
