@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "ss/kernels/error.h"
+#include "ss/render/splits.h"
 
 namespace ss::data {
 
@@ -19,10 +20,11 @@ Splits Splits::make(int64_t n, const std::string& file) {
   Splits s;
   s.total = n;
   s.file = file;
-  const int64_t v0 = 5 * n / 6, t0 = v0 + n / 12, k = std::min<int64_t>(5000, n / 12);
-  s.train = {0, v0};
-  s.valid = {v0, v0 + k};
-  s.test = {t0, std::min(n, t0 + k)};
+  // The renderer's rule: it draws each split's shapes from its own buckets of these ranges.
+  const render::Splits r = render::make_splits(n);
+  s.train = {r.train.begin, r.train.end};
+  s.valid = {r.valid.begin, r.valid.end};
+  s.test = {r.test.begin, r.test.end};
   return s;
 }
 

@@ -19,6 +19,7 @@
 #include "ss/pretext/vae.h"
 #include "ss/progress.h"
 #include "ss/rng.h"
+#include "late_read.h"
 #include "run_checkpoint.h"
 #include "train_keys.h"
 
@@ -151,24 +152,18 @@ json pretrain(const PretrainOptions& o_in) {
     std::vector<std::pair<std::string, double>> msum;
     int64_t nb = 0;
     const int64_t skipped_before = o.amp ? opt.steps() - opt.applied_steps_value() : 0;
-    // A step's loss and metrics are read on the host in one copy, one step late, after the
-    // next step is queued (as in the trainer): reading them at once would drain the GPU
-    // queue every step. The unscaled loss is what is checked: an overflow in the scaled
-    // gradients is the scaler's to skip, a non-finite loss is a diverged run.
-    Tensor pending;
-    int64_t pending_step = 0;
-    auto settle = [&] {
-      if (!pending.defined()) return;
-      const std::vector<double> v = pending.to_vector<double>();
-      pending = Tensor();
+    // Loss and metrics are read in one copy, one step late. The unscaled loss is what is
+    // checked: an overflow in the scaled gradients is the scaler's to skip, a non-finite loss
+    // is a diverged run.
+    LateRead late([&](const std::vector<double>& v, int64_t step) {
       const double l = v[0];
       if (!std::isfinite(l))
-        SS_FAIL(mc.method, " pretraining loss became ", l, " at step ", pending_step + 1, " (epoch ",
+        SS_FAIL(mc.method, " pretraining loss became ", l, " at step ", step + 1, " (epoch ",
                 ep + 1, "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
       loss_sum += l;
       for (size_t i = 0; i < msum.size() && i + 1 < v.size(); ++i) msum[i].second += v[i + 1];
       ++nb;
-      if (pending_step % trace_every == 0) state["steps"].push_back({pending_step, l});
+      if (step % trace_every == 0) state["steps"].push_back({step, l});
       char extra[96];
       if (msum.empty())
         std::snprintf(extra, sizeof extra, "loss %.4f", loss_sum / double(nb));
@@ -176,7 +171,7 @@ json pretrain(const PretrainOptions& o_in) {
         std::snprintf(extra, sizeof extra, "loss %.4f %s %.3f", loss_sum / double(nb), msum[0].first.c_str(),
                       msum[0].second / double(nb));
       bar.update(nb * o.batch, extra);
-    };
+    });
     while (auto b = loader.next()) {
       const int64_t step = opt.steps();
       pretext::StepOutput so;
@@ -193,11 +188,9 @@ json pretrain(const PretrainOptions& o_in) {
         for (auto& m : so.metrics) msum.emplace_back(m.first, 0.0);
       std::vector<Tensor> values = {reshape(so.loss.detach().to(DType::F32), {1})};
       for (auto& m : so.metrics) values.push_back(reshape(m.second.to(DType::F32), {1}));
-      settle();
-      pending = concat(values, 0);
-      pending_step = step;
+      late.push(concat(values, 0), step);
     }
-    settle();
+    late.flush();
     bar.finish();
     img_per_s = bar.rate();
     json entry = {{"epoch", ep + 1}, {"loss", nb ? loss_sum / double(nb) : 0.0}, {"lr", opt.lr()},

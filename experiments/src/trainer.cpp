@@ -20,6 +20,7 @@
 #include "ss/pretext/two_stream.h"
 #include "ss/progress.h"
 #include "ss/rng.h"
+#include "late_read.h"
 #include "run_checkpoint.h"
 #include "train_keys.h"
 
@@ -231,25 +232,19 @@ json train(const TrainOptions& o) {
     double loss_sum = 0;
     int64_t nb = 0;
     const int64_t skipped_before = o.amp ? opt.steps() - opt.applied_steps_value() : 0;
-    // Each step's loss is read on the host one step late, after the next step is queued: on
-    // a GPU, reading it at once would drain the queue every step. The unscaled loss is what
-    // is checked (an overflow in the scaled gradients is the scaler's to skip; a non-finite
-    // loss is a diverged run, reported with its own step number).
-    Tensor pending;
-    int64_t pending_step = 0;
-    auto settle = [&] {
-      if (!pending.defined()) return;
-      const double l = pending.item();
-      pending = Tensor();
+    // The unscaled loss is what is checked (an overflow in the scaled gradients is the
+    // scaler's to skip; a non-finite loss is a diverged run, reported with its own step).
+    LateRead late([&](const std::vector<double>& v, int64_t step) {
+      const double l = v[0];
       if (!std::isfinite(l))
-        SS_FAIL("training loss became ", l, " at step ", pending_step, " (epoch ", ep + 1,
+        SS_FAIL("training loss became ", l, " at step ", step, " (epoch ", ep + 1,
                 "); last good state: ", fs::exists(ckpt) ? ckpt : std::string("none (first epoch)"));
       loss_sum += l;
       ++nb;
       char extra[48];
       std::snprintf(extra, sizeof extra, "loss %.4f", loss_sum / double(nb));
       bar.update(nb * o.batch, extra);
-    };
+    });
     while (auto b = loader.next()) {
       Tensor loss;
       if (graph.captured()) {
@@ -265,11 +260,9 @@ json train(const TrainOptions& o) {
           opt.advance_host_steps(-1);  // captured, not run
         }
       }
-      settle();
-      pending = loss;
-      pending_step = opt.steps();
+      late.push(loss, opt.steps());
     }
-    settle();
+    late.flush();
     bar.finish();
     img_per_s = bar.rate();
     json entry = {{"epoch", ep + 1}, {"train_loss", nb ? loss_sum / double(nb) : 0.0},

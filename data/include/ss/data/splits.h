@@ -1,4 +1,5 @@
-// Train / valid / test by index (REFERENCE §2, the authors' datasets/syn.py):
+// Train / valid / test by index (REFERENCE §2, the authors' datasets/syn.py; the rule is
+// render::make_splits, which the renderer's shape buckets follow):
 //   train = [0, floor(5N/6))
 //   valid = V images from floor(5N/6)
 //   test  = V images from floor(5N/6) + floor(N/12)
