@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
     std::vector<int64_t> idx(batch);
     for (int i = 0; i < batch; ++i) idx[i] = i;
     b.index = Tensor::from_vector(idx, {batch}, dev);
+    b.index_host = Tensor::from_vector(idx, {batch});  // as the loader provides it
     auto& alloc = CachingAllocator::for_device(dev);
     alloc.reset_peak();
     const double t = bench::median_seconds(warmup, iters, dev.is_cuda(), [&](int i) {
