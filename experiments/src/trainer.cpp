@@ -256,6 +256,10 @@ json train(const TrainOptions& o) {
         loss = train_step(*b);
         if (o.cuda_graph) {
           staged = std::make_unique<StagedBatch>(*b);
+          // The eager step's cached activation blocks are released: from here on the
+          // graph's own pool holds the step's memory, and both staying reserved would
+          // double it.
+          CachingAllocator::for_device(s.dev).empty_cache();
           graph.capture([&] { graph_loss = train_step(staged->b); });
           opt.advance_host_steps(-1);  // captured, not run
         }
