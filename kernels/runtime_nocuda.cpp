@@ -13,6 +13,8 @@ void memcpy_h2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavai
 void memcpy_d2h(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void memcpy_d2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void memset_zero(void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+int readback_start(const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void readback_finish(int, void*) {}
 void synchronize() {}
 size_t mem_used_peak() { return 0; }
 void graph_begin_capture() { SS_FAIL("no CUDA device: ", unavailable_reason()); }

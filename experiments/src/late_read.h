@@ -1,13 +1,15 @@
 // A training step's results are read on the host one step late, after the next step is
 // queued: on a GPU, reading them at once would drain the queue every step. push() queues
-// this step's values (one tensor, read back in one copy) and hands the previous step's to
-// the callback; flush() hands over the last ones (call it at the end of an epoch).
+// a read-back of this step's values (one tensor, one copy, behind the step: PendingRead
+// waits for that copy only) and hands the previous step's to the callback; flush() hands
+// over the last ones (call it at the end of an epoch).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
 
+#include "ss/readback.h"
 #include "ss/tensor.h"
 
 namespace ss::app {
@@ -16,21 +18,20 @@ class LateRead {
  public:
   using Use = std::function<void(const std::vector<double>& values, int64_t step)>;
   explicit LateRead(Use use) : use_(std::move(use)) {}
-  void push(Tensor values, int64_t step) {
+  void push(const Tensor& values, int64_t step) {
+    PendingRead next(values);
     flush();
-    pending_ = std::move(values);
+    pending_ = std::move(next);
     step_ = step;
   }
   void flush() {
-    if (!pending_.defined()) return;
-    const Tensor t = std::move(pending_);
-    pending_ = Tensor();
-    use_(t.to_vector<double>(), step_);
+    if (!pending_.valid()) return;
+    use_(pending_.get(), step_);
   }
 
  private:
   Use use_;
-  Tensor pending_;
+  PendingRead pending_;
   int64_t step_ = 0;
 };
 

@@ -144,6 +144,33 @@ struct StagedBatch {
   }
 };
 
+// Host-side counters the step advances (BatchNorm's num_batches_tracked, kept on the host):
+// a replay runs no host code, so each replay adds what the captured step added, and
+// checkpoints match an eager run's.
+class HostCounters {
+ public:
+  explicit HostCounters(const nn::Module& m) {
+    for (auto& [name, t] : m.named_buffers())
+      if (!t.is_cuda() && t.dtype() == DType::I64 && t.numel() == 1)
+        counters_.push_back({t, t.data<int64_t>()[0]});
+  }
+  // After capture: what the captured step added is each replay's increment, and is taken
+  // back (the capture did not run the step).
+  void captured() {
+    for (auto& [t, v] : counters_) {
+      const int64_t before = v;
+      v = t.data<int64_t>()[0] - before;
+      t.data<int64_t>()[0] = before;
+    }
+  }
+  void replayed() {
+    for (auto& [t, inc] : counters_) t.data<int64_t>()[0] += inc;
+  }
+
+ private:
+  std::vector<std::pair<Tensor, int64_t>> counters_;
+};
+
 std::string fmt_metrics(const json& j) {
   std::string s;
   char buf[64];
@@ -219,6 +246,7 @@ json train(const TrainOptions& o) {
   // batch tensors and every later step is one replay. Same kernels in the same order, so the
   // same results as eager steps.
   std::unique_ptr<StagedBatch> staged;
+  std::unique_ptr<HostCounters> counters;
   CudaGraph graph;
   Tensor graph_loss;
 
@@ -251,7 +279,8 @@ json train(const TrainOptions& o) {
         staged->load(*b);
         graph.replay();
         opt.advance_host_steps(1);
-        loss = graph_loss.clone();  // the next replay overwrites graph_loss
+        counters->replayed();
+        loss = graph_loss;  // its read-back is queued before the next replay
       } else {
         loss = train_step(*b);
         if (o.cuda_graph) {
@@ -260,7 +289,9 @@ json train(const TrainOptions& o) {
           // graph's own pool holds the step's memory, and both staying reserved would
           // double it.
           CachingAllocator::for_device(s.dev).empty_cache();
+          counters = std::make_unique<HostCounters>(*s.model);
           graph.capture([&] { graph_loss = train_step(staged->b); });
+          counters->captured();
           opt.advance_host_steps(-1);  // captured, not run
         }
       }

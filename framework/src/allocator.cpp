@@ -120,6 +120,19 @@ void CachingAllocator::end_private_pool() {
   private_open_ = false;
 }
 
+void CachingAllocator::release_private_pool() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SS_CHECK(!private_open_, "allocator: release_private_pool while a capture is open");
+  // Replays queued earlier may still write these blocks.
+  if (type_ == DeviceType::CUDA && !private_free_.empty()) cuda::synchronize();
+  for (auto& [sz, p] : private_free_) {
+    private_.erase(p);
+    system_free(p);
+  }
+  private_free_.clear();
+  private_.clear();
+}
+
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(mu_);
   // Cached CUDA blocks may still be read or written by queued kernels (release() is

@@ -6,8 +6,19 @@
 
 namespace ss {
 
+namespace {
+int g_graphs = 0;  // graphs alive in this process (all share the allocator's private pool)
+}
+
 CudaGraph::~CudaGraph() {
-  if (handle_ >= 0) cuda::graph_destroy(handle_);
+  if (handle_ < 0) return;
+  cuda::graph_destroy(handle_);
+  if (--g_graphs == 0) {
+    try {
+      CachingAllocator::for_device(Device::cuda()).release_private_pool();
+    } catch (...) {  // a destructor: a failing sync leaves the memory reserved, nothing worse
+    }
+  }
 }
 
 void CudaGraph::capture(const std::function<void()>& step) {
@@ -24,6 +35,12 @@ void CudaGraph::capture(const std::function<void()>& step) {
     } catch (...) {
     }
     alloc.end_private_pool();
+    if (g_graphs == 0) {
+      try {  // nothing replays what the failed capture allocated
+        alloc.release_private_pool();
+      } catch (...) {
+      }
+    }
     throw;
   }
   try {
@@ -32,6 +49,7 @@ void CudaGraph::capture(const std::function<void()>& step) {
     alloc.end_private_pool();
     throw;
   }
+  ++g_graphs;
   alloc.end_private_pool();
 }
 

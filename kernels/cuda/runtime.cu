@@ -57,6 +57,7 @@ struct Context {
   cudnnHandle_t cudnn = nullptr;
   void* ws = nullptr;
   size_t ws_bytes = 0;
+  std::vector<void*> retired_ws;  // outgrown workspaces that a live CUDA graph may still use
   bool tf32 = false;
   bool deterministic = true;
   std::mutex alloc_mu;  // allocation table and counters
@@ -215,6 +216,23 @@ void reset_mem_peak() {
 
 void set_release_cached_hook(void (*fn)()) { g_release_cached.store(fn); }
 
+namespace {
+struct Graphs {
+  std::mutex mu;
+  std::vector<cudaGraphExec_t> exec;  // index = handle; null once destroyed
+  int alive = 0;
+};
+Graphs& graphs() {
+  static Graphs* g = new Graphs;
+  return *g;
+}
+bool graphs_alive() {
+  Graphs& g = graphs();
+  std::lock_guard<std::mutex> lock(g.mu);
+  return g.alive > 0;
+}
+}  // namespace
+
 void* workspace(size_t bytes) {
   Context& c = ctx();
   std::lock_guard<std::mutex> lock(c.mu);
@@ -222,9 +240,14 @@ void* workspace(size_t bytes) {
     SS_CHECK(!capturing(), "the kernel workspace would grow from ", c.ws_bytes, " to ", bytes,
              " bytes during CUDA graph capture: run the step once eagerly before capturing it");
     // Kernels queued earlier may still use the old block; cudaFree only "may" synchronise.
+    // A captured graph keeps the old block's address in its nodes: it is kept until the
+    // last graph is destroyed.
     if (c.ws) {
       CUDA_CHECK(cudaStreamSynchronize(stream()));
-      free_device(c.ws);
+      if (graphs_alive())
+        c.retired_ws.push_back(c.ws);
+      else
+        free_device(c.ws);
     }
     c.ws = nullptr;
     c.ws_bytes = 0;
@@ -319,6 +342,62 @@ void memcpy_d2h(void* dst, const void* src, size_t bytes) {
   CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
+namespace {
+constexpr size_t kReadbackBytes = size_t(64) << 10;
+constexpr int kReadbackSlots = 8;
+struct Readbacks {
+  std::mutex mu;
+  char* host = nullptr;  // kReadbackSlots x kReadbackBytes, page-locked
+  cudaEvent_t done[kReadbackSlots] = {};
+  size_t bytes[kReadbackSlots] = {};
+  bool busy[kReadbackSlots] = {};
+};
+Readbacks& readbacks() {
+  static Readbacks* r = new Readbacks;  // never destroyed, as the Context
+  return *r;
+}
+}  // namespace
+
+int readback_start(const void* src, size_t bytes) {
+  SS_CHECK(bytes <= kReadbackBytes, "readback_start: ", bytes, " bytes (at most ", kReadbackBytes, ")");
+  SS_CHECK(!capturing(), "device-to-host read of ", bytes, " bytes during CUDA graph capture: "
+           "read results after the captured step");
+  Readbacks& r = readbacks();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (!r.host) {
+    void* p = nullptr;
+    CUDA_CHECK(cudaHostAlloc(&p, kReadbackBytes * kReadbackSlots, cudaHostAllocDefault));
+    r.host = static_cast<char*>(p);
+    for (auto& e : r.done) CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  }
+  int i = 0;
+  while (i < kReadbackSlots && r.busy[i]) ++i;
+  SS_CHECK(i < kReadbackSlots, "readback_start: ", kReadbackSlots, " read-backs already pending");
+  cudaStream_t s = stream();
+  if (bytes) CUDA_CHECK(cudaMemcpyAsync(r.host + size_t(i) * kReadbackBytes, src, bytes,
+                                        cudaMemcpyDeviceToHost, s));
+  CUDA_CHECK(cudaEventRecord(r.done[i], s));
+  r.busy[i] = true;
+  r.bytes[i] = bytes;
+  return i;
+}
+
+void readback_finish(int ticket, void* dst) {
+  Readbacks& r = readbacks();
+  cudaEvent_t e;
+  {
+    std::lock_guard<std::mutex> lock(r.mu);
+    SS_CHECK(ticket >= 0 && ticket < kReadbackSlots && r.busy[ticket], "readback_finish: no pending read-back ", ticket);
+    e = r.done[ticket];
+  }
+  const cudaError_t err = cudaEventSynchronize(e);
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (err == cudaSuccess && dst && r.bytes[ticket])
+    std::memcpy(dst, r.host + size_t(ticket) * kReadbackBytes, r.bytes[ticket]);
+  r.busy[ticket] = false;
+  CUDA_CHECK(err);
+}
+
 void memcpy_d2d(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
   CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()));
@@ -336,16 +415,6 @@ void synchronize() {
   CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
-namespace {
-struct Graphs {
-  std::mutex mu;
-  std::vector<cudaGraphExec_t> exec;  // index = handle; null once destroyed
-};
-Graphs& graphs() {
-  static Graphs* g = new Graphs;
-  return *g;
-}
-}  // namespace
 
 bool capturing() {
   if (device_count() == 0) return false;
@@ -371,6 +440,7 @@ int graph_end_capture() {
   Graphs& g = graphs();
   std::lock_guard<std::mutex> lock(g.mu);
   g.exec.push_back(exec);
+  ++g.alive;
   return int(g.exec.size()) - 1;
 }
 
@@ -388,10 +458,21 @@ void graph_launch(int handle) {
 
 void graph_destroy(int handle) {
   Graphs& g = graphs();
-  std::lock_guard<std::mutex> lock(g.mu);
-  if (handle < 0 || handle >= int(g.exec.size()) || !g.exec[size_t(handle)]) return;
-  CUDA_CHECK_PRINT(cudaGraphExecDestroy(g.exec[size_t(handle)]));
-  g.exec[size_t(handle)] = nullptr;
+  bool last = false;
+  {
+    std::lock_guard<std::mutex> lock(g.mu);
+    if (handle < 0 || handle >= int(g.exec.size()) || !g.exec[size_t(handle)]) return;
+    CUDA_CHECK_PRINT(cudaGraphExecDestroy(g.exec[size_t(handle)]));
+    g.exec[size_t(handle)] = nullptr;
+    last = --g.alive == 0;
+  }
+  if (!last) return;
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  if (c.retired_ws.empty()) return;
+  CUDA_CHECK_PRINT(cudaStreamSynchronize(stream()));  // replays queued earlier may use them
+  for (void* p : c.retired_ws) free_device(p);
+  c.retired_ws.clear();
 }
 
 }  // namespace ss::cuda

@@ -11,6 +11,7 @@
 #include "ss/kernels/runtime.h"
 #include "ss/ops.h"
 #include "ss/optim.h"
+#include "ss/readback.h"
 
 using namespace ss;
 
@@ -122,4 +123,25 @@ TEST_CASE("CUDA uploads: the asynchronous staging ring delivers every byte") {
     CAPTURE(k);
     CHECK(on_gpu[k].to_vector<int32_t>() == expect[k]);
   }
+}
+
+// A read-back queued behind a step waits for that copy only; eight may be open at once.
+TEST_CASE("CUDA read-backs: values of the moment they were queued, eight open at a time") {
+  if (!cuda_available()) {
+    MESSAGE("CUDA read-back test skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  Tensor t = Tensor::from_vector<float>({1.f, 2.f, 3.f}, {3}, Device::cuda());
+  std::vector<PendingRead> reads;
+  for (int k = 0; k < 8; ++k) {
+    reads.emplace_back(t);
+    t = scale(t, 2.0);  // queued after the read: must not show in it
+  }
+  CHECK_THROWS_WITH_AS(PendingRead{t}, doctest::Contains("already pending"), ss::Error);
+  for (int k = 0; k < 8; ++k) {
+    const double f = double(1 << k);
+    CHECK(reads[size_t(k)].get() == std::vector<double>{f, 2 * f, 3 * f});
+  }
+  CHECK(PendingRead(Tensor::from_vector<int64_t>({-5}, {1}, Device::cuda())).get() ==
+        std::vector<double>{-5.0});
 }

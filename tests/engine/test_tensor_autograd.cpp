@@ -7,6 +7,7 @@
 #include "ss/autograd.h"
 #include "ss/kernels/philox.h"
 #include "ss/ops.h"
+#include "ss/readback.h"
 
 using namespace ss;
 
@@ -195,4 +196,15 @@ TEST_CASE("top1_accuracy: first maximum wins ties, hand-counted, f16 and empty i
   CHECK(top1_accuracy(Tensor::zeros({0, 4}), Tensor::zeros({0}, DType::I64)).item() == 0.0);
   CHECK_THROWS_WITH_AS(top1_accuracy(s, Tensor::zeros({4}, DType::I64)),
                        doctest::Contains("top1_accuracy: labels"), ss::Error);
+}
+
+TEST_CASE("PendingRead: values as doubles, read once, moves hand over the read") {
+  PendingRead r(Tensor::from_vector<float>({1.5f, -2.f, 3.25f}, {3}));
+  CHECK(r.valid());
+  PendingRead moved = std::move(r);
+  CHECK(!r.valid());
+  CHECK(moved.get() == std::vector<double>{1.5, -2.0, 3.25});
+  CHECK(!moved.valid());
+  CHECK_THROWS_WITH_AS(moved.get(), doctest::Contains("nothing to read"), ss::Error);
+  CHECK(PendingRead(Tensor::from_vector<int64_t>({7}, {})).get() == std::vector<double>{7.0});
 }

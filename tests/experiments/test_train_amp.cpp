@@ -205,5 +205,16 @@ TEST_CASE("experiments: train.cuda_graph on CUDA gives the eager run's results (
     }
     CHECK(g["best_valid"] == e["best_valid"]);
     if (overflow) CHECK(g["curve"][0]["skipped_steps"].get<int64_t>() == kStepsPerEpoch);
+    // The checkpoints hold the same bytes: weights, BN statistics and counters, Adam state,
+    // step counts and loss scale.
+    const std::string suffix = overflow ? "_ovf" : "";
+    auto ce = io::load_safetensors((amp_data().dir / ("eager" + suffix) / "checkpoint.safetensors").string());
+    auto cg = io::load_safetensors((amp_data().dir / ("graph" + suffix) / "checkpoint.safetensors").string());
+    REQUIRE(cg.size() == ce.size());
+    for (auto& [name, t] : ce) {
+      CAPTURE(name);
+      REQUIRE(cg.count(name));
+      CHECK(cg.at(name).to_vector<double>() == t.to_vector<double>());
+    }
   }
 }

@@ -22,10 +22,13 @@ class CachingAllocator {
   size_t peak_bytes() const;
   void reset_peak();
   // CUDA graphs replay fixed addresses: blocks allocated while a private pool is open are
-  // reserved for it for good (when freed they return to the pool's own list, never to the
-  // shared one), so eager tensors can never alias memory a graph replay writes.
+  // reserved for it (when freed they return to the pool's own list, never to the shared
+  // one), so eager tensors can never alias memory a graph replay writes.
   void begin_private_pool();
   void end_private_pool();
+  // Once no graph uses the pool any more: its free blocks go back to the system and the
+  // ones still held by tensors join the shared cache when those are freed.
+  void release_private_pool();
 
   static CachingAllocator& for_device(Device d);
 

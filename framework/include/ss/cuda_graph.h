@@ -5,7 +5,8 @@
 // and host-side scalars passed to kernels (a learning rate set on the host stays the
 // captured one). Run the step eagerly at least once first, so cuDNN algorithms, the kernel
 // workspace and the optimizer state exist; capture then fails loudly on anything that
-// would wait for the device. One graph at a time per process (its memory pool is shared).
+// would wait for the device. One graph at a time per process (its memory pool is shared);
+// destroying the last one hands the pool's memory back.
 #pragma once
 #include <functional>
 

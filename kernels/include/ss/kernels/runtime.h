@@ -18,6 +18,13 @@ void free_device(void* p);
 void memcpy_h2d(void* dst, const void* src, size_t bytes);
 void memcpy_d2h(void* dst, const void* src, size_t bytes);
 void memcpy_d2d(void* dst, const void* src, size_t bytes);
+// A read-back that waits only for itself: readback_start queues a copy of up to 64 KiB of
+// device memory into a page-locked slot (behind the work already queued) and returns a
+// ticket; readback_finish(ticket, dst) waits for that copy alone, not for the work queued
+// after it (memcpy_d2h waits for the whole stream), copies it to dst and frees the slot
+// (dst == nullptr: only frees it). At most 8 tickets are open at a time.
+int readback_start(const void* src, size_t bytes);
+void readback_finish(int ticket, void* dst);
 void memset_zero(void* p, size_t bytes);
 void synchronize();
 size_t mem_used_peak();  // bytes, from the device allocator's view
