@@ -59,7 +59,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
   if (!grad.defined()) {
     SS_CHECK(root.numel() == 1, "backward on non-scalar ", root.desc(),
              " needs an explicit gradient");
-    grad = Tensor::ones(root.shape(), root.dtype(), root.device());
+    // Made in f32 and cast: CUDA fills only f32 (an f16 or f64 scalar root stays possible).
+    grad = Tensor::ones(root.shape(), DType::F32, root.device()).to(root.dtype());
   }
   SS_CHECK(grad.shape() == root.shape(), "backward: gradient ", grad.desc(), " for ",
            root.desc());

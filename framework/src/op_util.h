@@ -58,18 +58,6 @@ Tensor to_f16(const Tensor& t);
 // The conv/matmul rule: compute in f16 when autocast is on or an input already is f16.
 bool autocast_half(std::initializer_list<const Tensor*> ts);
 
-// Autocast off within a scope: the f32 computation inside an f16 op must not re-enter it.
-class AutocastOff {
- public:
-  AutocastOff() : prev_(Autocast::enabled()) { Autocast::set_enabled(false); }
-  ~AutocastOff() { Autocast::set_enabled(prev_); }
-  AutocastOff(const AutocastOff&) = delete;
-  AutocastOff& operator=(const AutocastOff&) = delete;
-
- private:
-  bool prev_;
-};
-
 // Native f16 CUDA ops (ops_half_cuda.cpp); the public ops route CUDA f16 tensors here.
 Tensor relu_f16_cuda(const Tensor& x);
 Tensor celu_f16_cuda(const Tensor& x, double alpha);

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "ss/amp.h"
 #include "ss/autograd.h"
 #include "ss/ops.h"
 
@@ -169,20 +170,26 @@ NceTerm amdim_nce(const Tensor& src, const Tensor& trg, double clip, double reg_
   const int64_t B = src.size(0), D = src.size(1), L = trg.size(2);
   SS_CHECK(B >= 2, "amdim_nce: needs at least 2 images for negatives, got ", B);
   const double inv = 1.0 / std::sqrt(double(D));
-  const Masks& m = nce_masks(B, L, src);
 
   Tensor trg_t = reshape(permute(trg, {1, 0, 2}), {D, B * L});  // [D, B*L]
   Tensor raw = scale(matmul(src, trg_t), inv);                  // [B, B*L]
   NceTerm out;
   out.reg = scale(mean(mul(raw, raw)), reg_weight);
   Tensor cl = softclip(raw, clip);
+  // The masks follow the clipped scores, which are f32 even under autocast (softclip
+  // computes in f32), so the log-sum-exp below stays f32 throughout.
+  const Masks& m = nce_masks(B, L, cl);
   // Positive scores s[i, i, l]: the diagonal blocks, computed directly ([B,1,D] x [B,D,L]).
   Tensor pos = softclip(scale(reshape(matmul(reshape(src, {B, 1, D}), trg), {B, L}), inv), clip);
   // log-sum-exp over each row's negatives: positives pushed to -1e4 (exp underflows to 0),
   // then LSE_i = M[i,k] - log_softmax(M)[i,k] for any negative column k (averaged).
   Tensor M = add(cl, m.negbig);
   Tensor lse = sum(mul(sub(M, log_softmax(M, 1)), m.wneg), 1);          // [B]
-  Tensor lse_bl = matmul(reshape(lse, {B, 1}), m.ones_row);             // [B, L]
+  Tensor lse_bl;  // [B, L]; a broadcast as a product, kept out of autocast's f16 matmul
+  {
+    AutocastOff f32;
+    lse_bl = matmul(reshape(lse, {B, 1}), m.ones_row);
+  }
   // -log( e^pos / (e^pos + e^lse) ) = CE over the two logits [pos, lse] with target 0.
   Tensor logits2 = concat({reshape(pos, {B * L, 1}), reshape(lse_bl, {B * L, 1})}, 1);
   out.loss = cross_entropy(logits2, Tensor::zeros({B * L}, DType::I64, src.device()));

@@ -67,4 +67,17 @@ class AutocastGuard {
   bool prev_;
 };
 
+// Autocast off within a scope (AutocastGuard only ever turns it on): for the f32
+// computation inside an f16 op, or a product that must stay f32 inside an autocast region.
+class AutocastOff {
+ public:
+  AutocastOff() : prev_(Autocast::enabled()) { Autocast::set_enabled(false); }
+  ~AutocastOff() { Autocast::set_enabled(prev_); }
+  AutocastOff(const AutocastOff&) = delete;
+  AutocastOff& operator=(const AutocastOff&) = delete;
+
+ private:
+  bool prev_;
+};
+
 }  // namespace ss
