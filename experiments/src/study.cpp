@@ -274,6 +274,9 @@ void run_study(const StudyOptions& so) {
   const std::string name = c.str("study.name", "study");
   const std::string dir = so.dir.empty() ? "studies/" + name : so.dir;
   std::vector<StudyPoint> pts = study_points(c);
+  // Found now, not hours in at the first finetuning point.
+  SS_CHECK(!c.boolean("train.cuda_graph", false) || Device::parse(so.device).is_cuda(), c.origin(),
+           ": train.cuda_graph needs --device cuda (got '", so.device, "')");
   if (!so.shard.empty()) {
     int i = 0, N = 0;
     SS_CHECK(std::sscanf(so.shard.c_str(), "%d/%d", &i, &N) == 2, "--shard '", so.shard, "': expected i/N");

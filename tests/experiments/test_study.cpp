@@ -97,6 +97,17 @@ TEST_CASE("shards 1/N..N/N cover every point exactly once") {
   CHECK_THROWS_AS(app::shard_points(all, 3, 2), ss::Error);
 }
 
+TEST_CASE("a study with train.cuda_graph on the CPU stops before its first point") {
+  app::StudyOptions o;
+  o.preset_or_config = "quick";
+  o.sets = {"train.cuda_graph=true"};
+  o.dir = tmp("graph_cpu").string();
+  o.dry_run = true;
+  CHECK_THROWS_WITH_AS(app::run_study(o), doctest::Contains("train.cuda_graph needs --device cuda"),
+                       ss::Error);
+  CHECK(!fs::exists(fs::path(o.dir) / "points"));
+}
+
 TEST_CASE("micro-study end to end, resumed after kill -9, with a corrupt point file") {
   const fs::path dir = tmp("e2e");
   const std::string cfg = write_config(dir);
