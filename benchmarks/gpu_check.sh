@@ -259,7 +259,7 @@ run_parity() {
 }
 export TEST_ENGINE BUILD
 export -f run_parity
-step parity 90 "$OUT/parity.log" bash -c run_parity
+step parity 120 "$OUT/parity.log" bash -c run_parity
 
 SAN=""
 for c in compute-sanitizer /usr/local/cuda/bin/compute-sanitizer; do
