@@ -17,10 +17,8 @@
 #include <cmath>
 #include <vector>
 
+#include "bn_tile.h"
 #include "instantiate.h"
-
-#define SS_BN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#define SS_INLINE [[gnu::always_inline]] inline
 
 namespace ss::cpu {
 namespace {
@@ -35,13 +33,8 @@ int tile_channels(int N, int C, int HW, int64_t bytes_per_elem) {
   return std::max(1, std::min(cb, (C + nt - 1) / nt));
 }
 
-// A tile is channels [c0, c1) of an N x C x HW tensor; per-channel arrays (mean, sums,
-// coefficients) are indexed by c - c0. The loop bodies are templates inlined into plain
-// per-type wrappers, because target_clones does not take templates.
-struct Tile {
-  int N, C, HW, c0, c1;
-  int64_t at(int n, int c) const { return (int64_t(n) * C + c) * HW; }
-};
+// The loop bodies over a Tile (bn_tile.h) are templates inlined into plain per-type
+// wrappers, because target_clones does not take templates.
 
 // s[c] = sum x
 template <class T>
@@ -232,17 +225,9 @@ void bn_fwd_eval(const T* x, int N, int C, int HW, const T* gamma, const T* beta
                  const T* running_mean, const T* running_var, T eps, T* y) {
   std::vector<T> a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
   bn_eval_coefs(C, gamma, beta, running_mean, running_var, eps, a.data(), b.data());
-  // One pure streaming pass: split images x channel blocks of ~64 KB among the threads.
-  const int cb = int(std::clamp<int64_t>((int64_t(16) << 10) / std::max(HW, 1), 1, C));
-  const int blocks = (C + cb - 1) / cb;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < N; ++n)
-    for (int bi = 0; bi < blocks; ++bi) {
-      const int64_t o = int64_t(n) * C * HW;
-      const int c0 = bi * cb;  // a, b of the tile start at its first channel
-      tile_affine(Tile{1, C, HW, c0, std::min(C, c0 + cb)}, x + o, a.data() + c0, b.data() + c0,
-                  y + o);
-    }
+  for_eval_blocks(N, C, HW, [&](const Tile& t, int64_t o, int c0) {
+    tile_affine(t, x + o, a.data() + c0, b.data() + c0, y + o);  // a, b from the tile's start
+  });
 }
 
 template <class T>

@@ -14,20 +14,25 @@
 #include <cmath>
 #include <vector>
 
+#include "bn_tile.h"
 #include "instantiate.h"
 #include "ss/kernels/bn.h"
-
-// Same clones as bn.cpp: the pre-activation must round exactly as bn.cpp's affine map does.
-#define SS_BN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#define SS_INLINE [[gnu::always_inline]] inline
 
 namespace ss::cpu {
 namespace {
 
-struct Tile {  // channels [c0, c1) of an N x C x HW tensor
-  int N, C, HW, c0, c1;
-  int64_t at(int n, int c) const { return (int64_t(n) * C + c) * HW; }
-};
+// One plane's pre-activation q = x * a + b (+ r), with the unfused ops' two roundings (the
+// affine map, then the residual add). The forward and the CELU backward both call it, so
+// the backward's recomputed value is the forward's bit for bit.
+template <class T>
+SS_INLINE void preact_plane(const T* p, const T* rp, T ac, T bc, int HW, T* q) {
+#pragma omp simd
+  for (int i = 0; i < HW; ++i) q[i] = p[i] * ac + bc;
+  if (rp) {
+#pragma omp simd
+    for (int i = 0; i < HW; ++i) q[i] = q[i] + rp[i];
+  }
+}
 
 // y = act(x * a[c] + b[c] (+ r)); a, b indexed by c - c0.
 template <class T>
@@ -36,16 +41,8 @@ SS_INLINE void act_impl(const Tile& t, const T* x, const T* r, const T* a, const
   for (int n = 0; n < t.N; ++n)
     for (int c = t.c0; c < t.c1; ++c) {
       const int64_t o = t.at(n, c);
-      const T* p = x + o;
       T* q = y + o;
-      const T ac = a[c - t.c0], bc = b[c - t.c0];
-#pragma omp simd
-      for (int i = 0; i < t.HW; ++i) q[i] = p[i] * ac + bc;
-      if (r) {
-        const T* rp = r + o;
-#pragma omp simd
-        for (int i = 0; i < t.HW; ++i) q[i] = q[i] + rp[i];
-      }
+      preact_plane(x + o, r ? r + o : nullptr, a[c - t.c0], b[c - t.c0], t.HW, q);
       if (act == Act::ReLU) {
 #pragma omp simd
         for (int i = 0; i < t.HW; ++i) q[i] = q[i] > T(0) ? q[i] : T(0);
@@ -70,16 +67,7 @@ SS_INLINE void act_grad_impl(const Tile& t, const T* x, const T* dy, const T* r,
 #pragma omp simd
         for (int i = 0; i < t.HW; ++i) d[i] = yp[i] > T(0) ? g[i] : T(0);
       } else if (act == Act::CELU) {
-        const T* p = x + o;
-        const T ac = a[c - t.c0], bc = b[c - t.c0];
-        // the forward's two roundings: affine map, then the residual add
-#pragma omp simd
-        for (int i = 0; i < t.HW; ++i) d[i] = p[i] * ac + bc;
-        if (r) {
-          const T* rp = r + o;
-#pragma omp simd
-          for (int i = 0; i < t.HW; ++i) d[i] = d[i] + rp[i];
-        }
+        preact_plane(x + o, r ? r + o : nullptr, a[c - t.c0], b[c - t.c0], t.HW, d);
         for (int i = 0; i < t.HW; ++i) d[i] = d[i] > T(0) ? g[i] : g[i] * std::exp(d[i] / alpha);
       } else {
         std::copy(g, g + t.HW, d);
@@ -122,17 +110,10 @@ void bn_act_fwd(const T* x, const T* residual, int N, int C, int HW, const T* ga
     return;
   }
   bn_eval_coefs(C, gamma, beta, running_mean, running_var, eps, scale, shift);
-  // One streaming pass, blocked like bn_fwd_eval: images x channel blocks of ~64 KB.
-  const int cb = int(std::clamp<int64_t>((int64_t(16) << 10) / std::max(HW, 1), 1, C));
-  const int blocks = (C + cb - 1) / cb;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < N; ++n)
-    for (int bi = 0; bi < blocks; ++bi) {
-      const int64_t o = int64_t(n) * C * HW;
-      const int c0 = bi * cb;
-      tile_act(Tile{1, C, HW, c0, std::min(C, c0 + cb)}, x + o, residual ? residual + o : nullptr,
-               scale + c0, shift + c0, act, alpha, y + o);
-    }
+  for_eval_blocks(N, C, HW, [&](const Tile& t, int64_t o, int c0) {
+    tile_act(t, x + o, residual ? residual + o : nullptr, scale + c0, shift + c0, act, alpha,
+             y + o);
+  });
 }
 
 template <class T>
