@@ -268,18 +268,37 @@ void* workspace(size_t bytes) {
 }
 
 namespace {
+// N page-locked host slots of B bytes, one event each (when the slot's last copy is done);
+// shared by the upload ring and the read-backs. Allocated on first use, under mu.
+template <int N, size_t B>
+struct PinnedSlots {
+  static constexpr int kSlots = N;
+  static constexpr size_t kBytes = B;
+  std::mutex mu;
+  char* host = nullptr;
+  cudaEvent_t done[N] = {};
+  // false when the page-locked allocation fails (the error is cleared)
+  bool allocate() {
+    if (host) return true;
+    void* p = nullptr;
+    if (cudaHostAlloc(&p, B * N, cudaHostAllocDefault) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return false;
+    }
+    host = static_cast<char*>(p);
+    for (auto& e : done) CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    return true;
+  }
+  char* slot(int i) const { return host + size_t(i) * B; }
+};
+
 // Small uploads (labels, sampled indices, scalars: several per pretext step) go through a
 // ring of page-locked slots so they return without draining the stream: the bytes are
 // copied into a slot on the host, the DMA is queued behind the work already on the
 // stream, and an event marks when the slot may be written again (waited for only when the
 // ring comes round to it). Larger uploads (weights, tests) stay synchronous.
 // SS_CUDA_SYNC_H2D=1 turns the ring off (every upload waits), for debugging.
-constexpr size_t kStageSlotBytes = size_t(256) << 10;
-constexpr int kStageSlots = 16;
-struct Staging {
-  std::mutex mu;
-  char* host = nullptr;
-  cudaEvent_t done[kStageSlots] = {};
+struct Staging : PinnedSlots<16, size_t(256) << 10> {
   int next = 0;
   bool off = false;  // disabled, or the page-locked allocation failed
   bool ready = false;
@@ -290,28 +309,20 @@ Staging& staging() {
 }
 
 bool staged_h2d(void* dst, const void* src, size_t bytes) {
-  if (bytes > kStageSlotBytes) return false;
+  if (bytes > Staging::kBytes) return false;
   Staging& st = staging();
   std::lock_guard<std::mutex> lock(st.mu);
   if (!st.ready) {
     st.ready = true;
     const char* e = std::getenv("SS_CUDA_SYNC_H2D");
-    st.off = e && *e && std::string(e) != "0";
-    if (!st.off && cudaHostAlloc(reinterpret_cast<void**>(&st.host),
-                                 kStageSlotBytes * kStageSlots, cudaHostAllocDefault) != cudaSuccess) {
-      (void)cudaGetLastError();
-      st.host = nullptr;
-      st.off = true;
-    }
-    for (int i = 0; !st.off && i < kStageSlots; ++i)
-      CUDA_CHECK(cudaEventCreateWithFlags(&st.done[i], cudaEventDisableTiming));
+    st.off = (e && *e && std::string(e) != "0") || !st.allocate();
   }
   if (st.off) return false;
   const int i = st.next;
-  st.next = (i + 1) % kStageSlots;
+  st.next = (i + 1) % Staging::kSlots;
   // Returns at once for an event never recorded; otherwise this slot's previous DMA.
   CUDA_CHECK(cudaEventSynchronize(st.done[i]));
-  char* slot = st.host + size_t(i) * kStageSlotBytes;
+  char* slot = st.slot(i);
   std::memcpy(slot, src, bytes);
   cudaStream_t s = stream();
   CUDA_CHECK(cudaMemcpyAsync(dst, slot, bytes, cudaMemcpyHostToDevice, s));
@@ -343,14 +354,9 @@ void memcpy_d2h(void* dst, const void* src, size_t bytes) {
 }
 
 namespace {
-constexpr size_t kReadbackBytes = size_t(64) << 10;
-constexpr int kReadbackSlots = 8;
-struct Readbacks {
-  std::mutex mu;
-  char* host = nullptr;  // kReadbackSlots x kReadbackBytes, page-locked
-  cudaEvent_t done[kReadbackSlots] = {};
-  size_t bytes[kReadbackSlots] = {};
-  bool busy[kReadbackSlots] = {};
+struct Readbacks : PinnedSlots<8, size_t(64) << 10> {
+  size_t bytes[kSlots] = {};
+  bool busy[kSlots] = {};
 };
 Readbacks& readbacks() {
   static Readbacks* r = new Readbacks;  // never destroyed, as the Context
@@ -359,23 +365,18 @@ Readbacks& readbacks() {
 }  // namespace
 
 int readback_start(const void* src, size_t bytes) {
-  SS_CHECK(bytes <= kReadbackBytes, "readback_start: ", bytes, " bytes (at most ", kReadbackBytes, ")");
+  SS_CHECK(bytes <= Readbacks::kBytes, "readback_start: ", bytes, " bytes (at most ", Readbacks::kBytes, ")");
   SS_CHECK(!capturing(), "device-to-host read of ", bytes, " bytes during CUDA graph capture: "
            "read results after the captured step");
   Readbacks& r = readbacks();
   std::lock_guard<std::mutex> lock(r.mu);
-  if (!r.host) {
-    void* p = nullptr;
-    CUDA_CHECK(cudaHostAlloc(&p, kReadbackBytes * kReadbackSlots, cudaHostAllocDefault));
-    r.host = static_cast<char*>(p);
-    for (auto& e : r.done) CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
-  }
+  SS_CHECK(r.allocate(), "readback_start: page-locked allocation of ",
+           Readbacks::kBytes * Readbacks::kSlots, " bytes failed");
   int i = 0;
-  while (i < kReadbackSlots && r.busy[i]) ++i;
-  SS_CHECK(i < kReadbackSlots, "readback_start: ", kReadbackSlots, " read-backs already pending");
+  while (i < Readbacks::kSlots && r.busy[i]) ++i;
+  SS_CHECK(i < Readbacks::kSlots, "readback_start: ", Readbacks::kSlots, " read-backs already pending");
   cudaStream_t s = stream();
-  if (bytes) CUDA_CHECK(cudaMemcpyAsync(r.host + size_t(i) * kReadbackBytes, src, bytes,
-                                        cudaMemcpyDeviceToHost, s));
+  if (bytes) CUDA_CHECK(cudaMemcpyAsync(r.slot(i), src, bytes, cudaMemcpyDeviceToHost, s));
   CUDA_CHECK(cudaEventRecord(r.done[i], s));
   r.busy[i] = true;
   r.bytes[i] = bytes;
@@ -387,13 +388,13 @@ void readback_finish(int ticket, void* dst) {
   cudaEvent_t e;
   {
     std::lock_guard<std::mutex> lock(r.mu);
-    SS_CHECK(ticket >= 0 && ticket < kReadbackSlots && r.busy[ticket], "readback_finish: no pending read-back ", ticket);
+    SS_CHECK(ticket >= 0 && ticket < Readbacks::kSlots && r.busy[ticket], "readback_finish: no pending read-back ", ticket);
     e = r.done[ticket];
   }
   const cudaError_t err = cudaEventSynchronize(e);
   std::lock_guard<std::mutex> lock(r.mu);
   if (err == cudaSuccess && dst && r.bytes[ticket])
-    std::memcpy(dst, r.host + size_t(ticket) * kReadbackBytes, r.bytes[ticket]);
+    std::memcpy(dst, r.slot(ticket), r.bytes[ticket]);
   r.busy[ticket] = false;
   CUDA_CHECK(err);
 }
