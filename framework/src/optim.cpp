@@ -30,9 +30,7 @@ void Optimizer::set_schedule(const WarmupLinearSchedule& s) {
 
 void Optimizer::begin_step() {
   if (has_sched_) lr_ = sched_.at(steps_);
-  ++steps_;
-  // The CPU backend uses the host count; the counter is kept equal for set_steps/checks.
-  if (has_sched_ && !device_.is_cuda()) *sched_step_.data<int64_t>() = steps_;
+  ++steps_;  // the CUDA kernels advance sched_step_ themselves; the CPU reads steps_
 }
 
 void Optimizer::advance_host_steps(int64_t n) {

@@ -59,7 +59,7 @@ class Optimizer {
   Tensor applied_;
   bool has_sched_ = false;
   WarmupLinearSchedule sched_;
-  Tensor sched_step_;  // I64[1] with the parameters: step() calls so far, for the schedule
+  Tensor sched_step_;  // I64[1] with the parameters: step() calls so far (read by CUDA kernels)
 };
 
 struct AdamOptions {
