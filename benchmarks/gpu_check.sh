@@ -228,39 +228,19 @@ R9=resnet9:64:512:1
 R50=resnet50:128:96:1
 NT=$(nproc)
 
-# ---- the issue's numbers: ours fp32 + AMP, PyTorch eager fp32 + AMP channels_last ----
-# torch.compile runs as its own step: its compile time must not cost the eager numbers.
-step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \
-  "$TRAIN" --device cuda --case "$R9" --precision-all --torch-modes fp32,amp --torch "$PY"
-step_json train_resnet50 120 "$OUT/train_resnet50.jsonl" \
-  "$TRAIN" --device cuda --case "$R50" --precision-all --torch-modes fp32,amp --torch "$PY"
-# Ours with the whole step as one CUDA graph (PyTorch numbers come from the lines above).
-step_json train_graph_resnet9 90 "$OUT/train_graph_resnet9.jsonl" \
-  "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none
-if [[ "$PY" != none ]]; then
-  step_json torch_compile_resnet9 150 "$OUT/torch_compile_resnet9.jsonl" \
-    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \
-    --modes compile --case "$R9"
-fi
-table
-
-# ---- everything else compiles in the background while the untimed GPU checks run ----
-[[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
-
 # CPU<->CUDA parity: the op table, the f16 kernels, NHWC paths, the amp+NHWC model step;
 # then the trainer's CUDA-graph run against its eager run.
 run_parity() {
   "$TEST_ENGINE" -tc='*parity*,CUDA*'
   local rc=$?
   [[ -x "$BUILD/tests/models/test_models" ]] && { "$BUILD/tests/models/test_models" -tc='CUDA*' || rc=1; }
+  [[ -x "$TEST_DATA" ]] && { "$TEST_DATA" -tc='cuda:*' || rc=1; }
   [[ -x "$BUILD/tests/experiments/test_experiments" ]] &&
     { "$BUILD/tests/experiments/test_experiments" -tc='*cuda_graph on CUDA*' || rc=1; }
   return $rc
 }
-export TEST_ENGINE BUILD
+export TEST_ENGINE TEST_DATA BUILD
 export -f run_parity
-step parity 120 "$OUT/parity.log" bash -c run_parity
-
 SAN=""
 for c in compute-sanitizer /usr/local/cuda/bin/compute-sanitizer; do
   command -v "$c" >/dev/null 2>&1 && { SAN="$c"; break; }
@@ -280,9 +260,54 @@ run_sanitizer() {
     echo "## $(basename "$bin") -tc='$tc' rc=$rc"
   done
 }
+export SAN TEST_ENGINE TEST_DATA
+export -f run_sanitizer
+# GPU_CHECK_QUICK=1: a first look at a machine where the CUDA backend never ran: the parity
+# tests first (they say which kernels are wrong), a short training benchmark, the
+# sanitizer, then stop. The full run below is for a backend that already passes.
+finish() {
+  echo "total - $(($(date +%s) - START))" >>"$SUMMARY"
+  table
+  [[ -n "${GPU_CHECK_TAR:-}" ]] && tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$OUT")" "$(basename "$OUT")"
+  cat "$SUMMARY" >&2
+  [[ -s "$OUT/summary.md" ]] && cat "$OUT/summary.md" >&2
+  exit 0
+}
+if [[ "${GPU_CHECK_QUICK:-0}" == 1 ]]; then
+  step parity 150 "$OUT/parity.log" bash -c run_parity
+  step_json train_resnet9 90 "$OUT/train_resnet9.jsonl" "$TRAIN" --device cuda --case "$R9" \
+    --precision-all --torch-modes fp32,amp --torch "$PY" --iters 10 --warmup 3
+  step_json train_graph_resnet9 45 "$OUT/train_graph_resnet9.jsonl" \
+    "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  [[ -n "$SAN" ]] && step sanitizer_memcheck 120 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+  step_json bench_ops_cuda 60 "$OUT/bench_ops_cuda.jsonl" "$BENCH" --device cuda --torch "$PY"
+  step_json train_resnet50 60 "$OUT/train_resnet50.jsonl" "$TRAIN" --device cuda --case "$R50" \
+    --precision-all --torch-modes fp32,amp --torch "$PY" --iters 5 --warmup 2
+  finish
+fi
+
+# ---- the issue's numbers: ours fp32 + AMP, PyTorch eager fp32 + AMP channels_last ----
+# torch.compile runs as its own step: its compile time must not cost the eager numbers.
+step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \
+  "$TRAIN" --device cuda --case "$R9" --precision-all --torch-modes fp32,amp --torch "$PY"
+step_json train_resnet50 120 "$OUT/train_resnet50.jsonl" \
+  "$TRAIN" --device cuda --case "$R50" --precision-all --torch-modes fp32,amp --torch "$PY"
+# Ours with the whole step as one CUDA graph (PyTorch numbers come from the lines above).
+step_json train_graph_resnet9 90 "$OUT/train_graph_resnet9.jsonl" \
+  "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none
+if [[ "$PY" != none ]]; then
+  step_json torch_compile_resnet9 150 "$OUT/torch_compile_resnet9.jsonl" \
+    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \
+    --modes compile --case "$R9"
+fi
+table
+
+# ---- everything else compiles in the background while the untimed GPU checks run ----
+[[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
+
+step parity 120 "$OUT/parity.log" bash -c run_parity
+
 if [[ -n "$SAN" ]]; then
-  export SAN TEST_ENGINE TEST_DATA
-  export -f run_sanitizer
   step sanitizer_memcheck 100 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
   step sanitizer_racecheck 100 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
 else
@@ -342,9 +367,4 @@ if [[ "$PY" != none ]]; then
 fi
 step_json bench_ops_cpu 60 "$OUT/bench_ops_cpu.jsonl" "$BENCH" --device cpu --iters 3 --torch "$PY"
 
-echo "total - $(($(date +%s) - START))" >>"$SUMMARY"
-table
-[[ -n "${GPU_CHECK_TAR:-}" ]] && tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$OUT")" "$(basename "$OUT")"
-cat "$SUMMARY" >&2
-[[ -s "$OUT/summary.md" ]] && cat "$OUT/summary.md" >&2
-exit 0
+finish

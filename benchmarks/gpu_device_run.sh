@@ -14,7 +14,7 @@ DEST="${OUT:?OUT must name the folder the results go to}"
 WORK=/tmp/gpu_check
 export GPU_CHECK_BUNDLE="${GPU_CHECK_BUNDLE:-$ROOT/build/gpu-bundle.tar.xz}"
 export GPU_CHECK_TAR="$DEST/gpu_check.tar.gz"
-export GPU_CHECK_BUDGET_S="${GPU_CHECK_BUDGET_S:-540}"
+export GPU_CHECK_BUDGET_S="${GPU_CHECK_BUDGET_S:-540}"  # GPU_CHECK_QUICK=1 with ~330 for a first look
 [[ -f "$GPU_CHECK_BUNDLE" ]] || { echo "no bundle at $GPU_CHECK_BUNDLE (run benchmarks/gpu_bundle.sh and carry it)"; exit 1; }
 bash "$ROOT/benchmarks/gpu_check.sh" "$WORK"
 for f in summary.md summary.txt gpu.txt; do [[ -f "$WORK/$f" ]] && cp "$WORK/$f" "$DEST/"; done
