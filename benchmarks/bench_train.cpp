@@ -137,6 +137,8 @@ int main(int argc, char** argv) {
   std::string device = "cpu", python = "/usr/bin/python3", torch_modes_opt;
   int iters = -1, warmup = -1, threads = 0;
   bool amp = false, all = false, profile = false, nchw = false, cuda_graph = false;
+  bool deterministic = false;
+  std::string conv_algo = "benchmark";
   double peak_tflops = 0;
   app.add_option("--case", specs,
                  "arch:res:batch:width (repeatable); default CPU: resnet9:64:32:1, resnet50:64:16:1, "
@@ -158,6 +160,14 @@ int main(int argc, char** argv) {
                  "fp32, amp,compile for ours amp)");
   app.add_option("--peak-tflops", peak_tflops,
                  "GPU fp16 dense peak for pct_peak (default by GPU name: H100/H200 SXM 989, PCIe 756, NVL 835)");
+  app.add_option("--conv-algo", conv_algo,
+                 "CUDA: how cuDNN convolution algorithms are chosen: benchmark (timed on first use, "
+                 "as the PyTorch baseline's cudnn.benchmark) or heuristic (cuDNN's ranking)")
+      ->check(CLI::IsMember({"benchmark", "heuristic"}))
+      ->capture_default_str();
+  app.add_flag("--deterministic", deterministic,
+               "CUDA: only cuDNN algorithms without atomics (the engine's default; the PyTorch "
+               "baseline allows all)");
   app.add_flag("--profile", profile,
                "CUDA: cudaProfilerStart/Stop around our timed steps (nsys --capture-range=cudaProfilerApi)");
   CLI11_PARSE(app, argc, argv);
@@ -167,6 +177,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_train: --device cuda but no CUDA device is available\n");
     return 1;
   }
+  cuda::set_conv_benchmark(conv_algo == "benchmark");
+  cuda::set_deterministic(deterministic);
   if (iters < 0) iters = gpu ? 20 : 3;
   if (warmup < 0) warmup = gpu ? 5 : 1;
   SS_CHECK(iters >= 1, "--iters must be >= 1");
@@ -247,12 +259,17 @@ int main(int argc, char** argv) {
       const bool use_amp = prec == "amp";
       const bool use_cl = use_amp && gpu && !nchw;  // on the CPU NHWC only adds conversions
       const bool use_graph = cuda_graph && gpu;
-      const std::string mode = prec + (use_graph ? "_graph" : "");
+      // Non-default algorithm settings name the mode, so one table can hold both.
+      const std::string mode = prec + (use_graph ? "_graph" : "") +
+                               (gpu && conv_algo != "benchmark" ? "_" + conv_algo : "") +
+                               (gpu && deterministic ? "_det" : "");
       json j = {{"name", "train_step"}, {"impl", "ours"}, {"case", c.key()}, {"mode", mode},
                 {"key", c.key() + "/ours_" + mode}, {"arch", c.arch}, {"res", c.res},
                 {"batch", c.batch}, {"width", c.width}, {"device", dev.str()},
                 {"dtype", use_amp ? "f16 autocast (f32 params)" : "f32"},
                 {"layout", use_cl ? "channels_last" : "nchw"}, {"cuda_graph", use_graph},
+                {"conv_algo", gpu ? json(conv_algo) : json(nullptr)},
+                {"deterministic", gpu ? json(deterministic) : json(nullptr)},
                 {"threads", nthreads},
                 {"gpu", gpu ? json(gpu_name) : json(nullptr)}, {"train_gflop_per_img", gflop},
                 {"peak_tflops", peak}};

@@ -262,59 +262,6 @@ run_sanitizer() {
 }
 export SAN TEST_ENGINE TEST_DATA
 export -f run_sanitizer
-# GPU_CHECK_QUICK=1: a first look at a machine where the CUDA backend never ran: the parity
-# tests first (they say which kernels are wrong), a short training benchmark, the
-# sanitizer, then stop. The full run below is for a backend that already passes.
-finish() {
-  echo "total - $(($(date +%s) - START))" >>"$SUMMARY"
-  table
-  [[ -n "${GPU_CHECK_TAR:-}" ]] && tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$OUT")" "$(basename "$OUT")"
-  cat "$SUMMARY" >&2
-  [[ -s "$OUT/summary.md" ]] && cat "$OUT/summary.md" >&2
-  exit 0
-}
-if [[ "${GPU_CHECK_QUICK:-0}" == 1 ]]; then
-  step parity 150 "$OUT/parity.log" bash -c run_parity
-  step_json train_resnet9 90 "$OUT/train_resnet9.jsonl" "$TRAIN" --device cuda --case "$R9" \
-    --precision-all --torch-modes fp32,amp --torch "$PY" --iters 10 --warmup 3
-  step_json train_graph_resnet9 45 "$OUT/train_graph_resnet9.jsonl" \
-    "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
-  [[ -n "$SAN" ]] && step sanitizer_memcheck 120 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
-  step_json bench_ops_cuda 60 "$OUT/bench_ops_cuda.jsonl" "$BENCH" --device cuda --torch "$PY"
-  step_json train_resnet50 60 "$OUT/train_resnet50.jsonl" "$TRAIN" --device cuda --case "$R50" \
-    --precision-all --torch-modes fp32,amp --torch "$PY" --iters 5 --warmup 2
-  finish
-fi
-
-# ---- the issue's numbers: ours fp32 + AMP, PyTorch eager fp32 + AMP channels_last ----
-# torch.compile runs as its own step: its compile time must not cost the eager numbers.
-step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \
-  "$TRAIN" --device cuda --case "$R9" --precision-all --torch-modes fp32,amp --torch "$PY"
-step_json train_resnet50 120 "$OUT/train_resnet50.jsonl" \
-  "$TRAIN" --device cuda --case "$R50" --precision-all --torch-modes fp32,amp --torch "$PY"
-# Ours with the whole step as one CUDA graph (PyTorch numbers come from the lines above).
-step_json train_graph_resnet9 90 "$OUT/train_graph_resnet9.jsonl" \
-  "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none
-if [[ "$PY" != none ]]; then
-  step_json torch_compile_resnet9 150 "$OUT/torch_compile_resnet9.jsonl" \
-    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \
-    --modes compile --case "$R9"
-fi
-table
-
-# ---- everything else compiles in the background while the untimed GPU checks run ----
-[[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
-
-step parity 120 "$OUT/parity.log" bash -c run_parity
-
-if [[ -n "$SAN" ]]; then
-  step sanitizer_memcheck 100 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
-  step sanitizer_racecheck 100 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
-else
-  echo "compute-sanitizer not found" >"$OUT/sanitizer_memcheck.log"
-  echo "sanitizer skip 0" >>"$SUMMARY"
-fi
-
 # ---- profile of ResNet9 AMP steps: nsys kernel/NVTX summaries, or ncu kernel times ----
 # bench_train --profile brackets the timed steps with cudaProfilerStart/Stop, so both tools
 # see only steady-state steps. The .nsys-rep stays in the build folder (large).
@@ -348,6 +295,80 @@ run_profile() {
 }
 export TRAIN R9 BUILD OUT
 export -f run_profile
+# GPU_CHECK_QUICK=1: a first look at a machine where the CUDA backend never ran: the parity
+# tests first (they say which kernels are wrong), a short training benchmark, the
+# sanitizer, then stop. The full run below is for a backend that already passes.
+finish() {
+  echo "total - $(($(date +%s) - START))" >>"$SUMMARY"
+  table
+  [[ -n "${GPU_CHECK_TAR:-}" ]] && tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$OUT")" "$(basename "$OUT")"
+  cat "$SUMMARY" >&2
+  [[ -s "$OUT/summary.md" ]] && cat "$OUT/summary.md" >&2
+  exit 0
+}
+if [[ "${GPU_CHECK_QUICK:-0}" == 1 ]]; then
+  step parity 150 "$OUT/parity.log" bash -c run_parity
+  step_json train_resnet9 90 "$OUT/train_resnet9.jsonl" "$TRAIN" --device cuda --case "$R9" \
+    --precision-all --torch-modes fp32,amp --torch "$PY" --iters 10 --warmup 3
+  step_json train_graph_resnet9 45 "$OUT/train_graph_resnet9.jsonl" \
+    "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  [[ -n "$SAN" ]] && step sanitizer_memcheck 120 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+  step_json bench_ops_cuda 60 "$OUT/bench_ops_cuda.jsonl" "$BENCH" --device cuda --torch "$PY"
+  step_json train_resnet50 60 "$OUT/train_resnet50.jsonl" "$TRAIN" --device cuda --case "$R50" \
+    --precision-all --torch-modes fp32,amp --torch "$PY" --iters 5 --warmup 2
+  finish
+fi
+# GPU_CHECK_QUICK=perf: where the step's time goes. Ours with timed cuDNN algorithm choice
+# (the default, as PyTorch's cudnn.benchmark) and with the heuristic, deterministic choice;
+# PyTorch's kernels from its profiler and ours from ncu; the parity tests last.
+if [[ "${GPU_CHECK_QUICK:-0}" == perf ]]; then
+  for c in "resnet9 $R9" "resnet50 $R50"; do
+    set -- $c
+    step_json "train_$1" 60 "$OUT/train_$1.jsonl" "$TRAIN" --device cuda --case "$2" --amp \
+      --torch-modes amp --torch "$PY" --iters 10 --warmup 3
+    step_json "train_heuristic_$1" 40 "$OUT/train_heuristic_$1.jsonl" "$TRAIN" --device cuda \
+      --case "$2" --amp --conv-algo heuristic --deterministic --torch none --iters 10 --warmup 3
+  done
+  step_json train_graph_resnet9 40 "$OUT/train_graph_resnet9.jsonl" \
+    "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  table
+  step profile 90 "$OUT/profile.log" bash -c run_profile
+  [[ "$PY" != none ]] && step_json torch_profile 60 "$OUT/torch_profile.jsonl" \
+    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 3 --warmup 3 \
+    --modes amp --case "$R9" --case "$R50" --profile "$OUT/torch_kernels"
+  step parity 60 "$OUT/parity.log" bash -c run_parity
+  finish
+fi
+
+# ---- the issue's numbers: ours fp32 + AMP, PyTorch eager fp32 + AMP channels_last ----
+# torch.compile runs as its own step: its compile time must not cost the eager numbers.
+step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \
+  "$TRAIN" --device cuda --case "$R9" --precision-all --torch-modes fp32,amp --torch "$PY"
+step_json train_resnet50 120 "$OUT/train_resnet50.jsonl" \
+  "$TRAIN" --device cuda --case "$R50" --precision-all --torch-modes fp32,amp --torch "$PY"
+# Ours with the whole step as one CUDA graph (PyTorch numbers come from the lines above).
+step_json train_graph_resnet9 90 "$OUT/train_graph_resnet9.jsonl" \
+  "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none
+if [[ "$PY" != none ]]; then
+  step_json torch_compile_resnet9 150 "$OUT/torch_compile_resnet9.jsonl" \
+    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 20 --warmup 5 \
+    --modes compile --case "$R9"
+fi
+table
+
+# ---- everything else compiles in the background while the untimed GPU checks run ----
+[[ -z "$BUNDLE_TAR" ]] && bg_start build_all 240 "$OUT/build_all.log" cmake --build "$BUILD" -j "$JOBS"
+
+step parity 120 "$OUT/parity.log" bash -c run_parity
+
+if [[ -n "$SAN" ]]; then
+  step sanitizer_memcheck 100 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+  step sanitizer_racecheck 100 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
+else
+  echo "compute-sanitizer not found" >"$OUT/sanitizer_memcheck.log"
+  echo "sanitizer skip 0" >>"$SUMMARY"
+fi
+
 step profile 90 "$OUT/profile.log" bash -c run_profile
 
 # ---- the full test suite once everything is built ----

@@ -27,6 +27,24 @@ GOALS = [
 PEAK_GOALS = [("resnet9", 64, 512, 40.0)]  # % of the fp16 dense peak
 OURS_LABEL = {"amp_graph": "AMP fp16 + CUDA graph", "amp": "AMP fp16", "fp32_graph": "fp32 + CUDA graph",
               "fp32": "fp32"}
+# bench_train names non-default cuDNN settings in the mode: amp_heuristic_det etc.
+SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic algorithms"}
+
+
+def ours_label(mode):
+    for base in sorted(OURS_LABEL, key=len, reverse=True):
+        if mode == base or mode.startswith(base + "_"):
+            extra = [SUFFIX_LABEL.get(x, x) for x in mode[len(base):].split("_") if x]
+            return OURS_LABEL[base] + "".join(", " + e for e in extra)
+    return mode
+
+
+def ours_order(mode):
+    bases = list(OURS_LABEL)
+    i = next((k for k, b in enumerate(bases) if mode == b or mode.startswith(b + "_")), len(bases))
+    return (i, mode)
+
+
 TORCH_LABEL = {"fp32": "PyTorch eager fp32", "amp": "PyTorch eager AMP fp16 channels_last",
                "compile": "torch.compile AMP fp16 channels_last"}
 
@@ -99,8 +117,8 @@ def training_tables(cases):
                    "| peak MB (device) | ours best ÷ this |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         best = best_ours(c)
-        rows = [("ours " + OURS_LABEL[m], c["ours"][m], "device_peak_mb")
-                for m in OURS_LABEL if m in c["ours"]]
+        rows = [("ours " + ours_label(m), c["ours"][m], "device_peak_mb")
+                for m in sorted(c["ours"], key=ours_order)]
         rows += [(TORCH_LABEL.get(m, m), c["torch"][m], "reserved_peak_mb")
                  for m in ("fp32", "amp", "compile") if m in c["torch"]]
         for label, r, dev_field in rows:

@@ -46,7 +46,7 @@ def grad_scaler():
     return torch.cuda.amp.GradScaler()
 
 
-def bench(arch, res, batch, width, iters, warmup, device, mode):
+def bench(arch, res, batch, width, iters, warmup, device, mode, profile=None):
     cuda = device == "cuda"
     torch.manual_seed(0)
     if cuda:
@@ -75,13 +75,7 @@ def bench(arch, res, batch, width, iters, warmup, device, mode):
         warmup = max(warmup, 3)  # compiles forward on the 1st step, backward on the 1st backward
     scaler = grad_scaler() if amp else None
 
-    times = []
-    for i in range(warmup + iters):
-        if cuda:
-            if i == warmup:
-                torch.cuda.reset_peak_memory_stats()
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
+    def step():
         loss = loss_fn(x)
         opt.zero_grad(set_to_none=True)
         if scaler is not None:
@@ -91,16 +85,55 @@ def bench(arch, res, batch, width, iters, warmup, device, mode):
         else:
             loss.backward()
             opt.step()
+
+    times = []
+    for i in range(warmup + iters):
+        if cuda:
+            if i == warmup:
+                torch.cuda.reset_peak_memory_stats()
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        step()
         if cuda:
             torch.cuda.synchronize()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     t = statistics.median(times)
+    if profile:
+        try:
+            write_profile(profile, step, 3)
+        except Exception as e:  # the timing above stands without the profile
+            with open(profile, "w") as f:
+                f.write("profile failed: %s: %s\n" % (type(e).__name__, e))
     r = {"img_per_s": batch / t, "ms": t * 1e3, "peak_mem_mb": None, "reserved_peak_mb": None}
     if cuda:
         r["peak_mem_mb"] = torch.cuda.max_memory_allocated() / 2**20
         r["reserved_peak_mb"] = torch.cuda.max_memory_reserved() / 2**20
     return r
+
+
+def write_profile(path, step, steps):
+    """GPU kernels of `steps` steady-state steps (torch.profiler), most time first, per step:
+    the kernel mix our own profile is compared with."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+    rows = {}
+    for e in prof.events():
+        if e.device_type.name != "CUDA":
+            continue
+        n, t = rows.get(e.name, (0, 0.0))
+        rows[e.name] = (n + 1, t + e.device_time_total if hasattr(e, "device_time_total")
+                        else t + e.cuda_time_total)
+    total = sum(t for _, t in rows.values())
+    with open(path + ".tmp", "w") as f:
+        f.write("# torch.profiler, %d steps: per step ms, calls, share, kernel\n" % steps)
+        f.write("# total %.3f ms per step\n" % (total / 1e3 / steps))
+        for name, (n, t) in sorted(rows.items(), key=lambda kv: -kv[1][1]):
+            f.write("%9.3f %5d %5.1f%% %s\n" % (t / 1e3 / steps, n // steps, 100 * t / total, name))
+    os.replace(path + ".tmp", path)
 
 
 def release(device):
@@ -119,6 +152,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--modes", default="fp32", help="comma-separated subset of " + ",".join(MODES))
+    ap.add_argument("--profile", metavar="PATH",
+                    help="CUDA: also write the GPU kernels of 3 steps of each mode to PATH.<case>.<mode>.txt")
     ap.add_argument("--case", action="append", required=True,
                     help="arch:res:batch:width, e.g. resnet9:64:32:1.0")
     a = ap.parse_args()
@@ -140,8 +175,9 @@ def main():
                 r["skipped"] = why
             else:
                 try:
+                    prof = "%s.%s.%s.txt" % (a.profile, c.replace(":", "_"), mode) if a.profile and gpu else None
                     r.update(bench(arch, int(res), int(batch), float(width), a.iters, a.warmup,
-                                   a.device, mode))
+                                   a.device, mode, prof))
                 except Exception as e:  # one failing mode (OOM, compiler error) is a result too
                     r["error"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
                 release(a.device)

@@ -22,4 +22,14 @@ int graph_end_capture() { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void graph_launch(int) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void graph_destroy(int) {}
 bool capturing() { return false; }
+// The settings are kept (and read back) so configuration code runs the same either way.
+namespace {
+bool g_bench = false, g_det = true, g_tf32 = false;
+}
+void set_conv_benchmark(bool on) { g_bench = on; }
+bool conv_benchmark() { return g_bench; }
+void set_deterministic(bool on) { g_det = on; }
+bool deterministic() { return g_det; }
+void set_allow_tf32(bool on) { g_tf32 = on; }
+bool allow_tf32() { return g_tf32; }
 }  // namespace ss::cuda

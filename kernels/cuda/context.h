@@ -32,14 +32,6 @@ void set_release_cached_hook(void (*fn)());
 size_t mem_used_current();  // bytes held through malloc_device (workspace included)
 void reset_mem_peak();      // peak := current
 
-// TF32 tensor-core math for fp32 GEMM/conv. Off by default so results match the CPU
-// reference to fp32 rounding; turning it on trades ~1e-3 relative error for speed.
-void set_allow_tf32(bool on);
-bool allow_tf32();
-// When on (default), cuDNN algorithm choice skips non-deterministic algorithms (those
-// that accumulate with atomics), so repeated runs give identical bits.
-void set_deterministic(bool on);
-bool deterministic();
 
 // Launch geometry. Elementwise kernels use grid-stride loops, so the grid cap only bounds
 // the launch size; it never changes results.

@@ -59,18 +59,18 @@ struct Plan {
   FilterDesc w;
   ConvDesc conv;
   Storage storage = Storage::F32;
-  bool tf32 = false, det = true;
+  bool tf32 = false, det = true, bench = false;
   Choice<cudnnConvolutionFwdAlgo_t> fwd;
   Choice<cudnnConvolutionBwdDataAlgo_t> bwd_data;
   Choice<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
 };
 
-using Key = std::array<int, 17>;
+using Key = std::array<int, 18>;
 
-Key key_of(const ConvGeom& g, Storage st, bool tf32, bool det) {
+Key key_of(const ConvGeom& g, Storage st, bool tf32, bool det, bool bench) {
   return {g.N,     g.C,     g.H,       g.W,      g.K,     g.R,          g.S,
           g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h, g.dil_w, int(st),
-          int(tf32), int(det), int(g.channels_last)};
+          int(tf32), int(det), int(g.channels_last), int(bench)};
 }
 
 std::string geom_str(const ConvGeom& g) {
@@ -94,11 +94,13 @@ cudnnMathType_t query_math(const Plan& p) {
 }
 
 // f16 storage always accumulates in f32 (compute type FLOAT) on tensor cores.
-std::unique_ptr<Plan> make_plan(const ConvGeom& g, Storage st, bool tf32, bool det) {
+std::unique_ptr<Plan> make_plan(const ConvGeom& g, Storage st, bool tf32, bool det,
+                                bool bench) {
   auto p = std::make_unique<Plan>();
   p->storage = st;
   p->tf32 = tf32;
   p->det = det;
+  p->bench = bench;
   const cudnnDataType_t dt = data_type(st);
   const cudnnTensorFormat_t fmt = g.channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
   CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x.d, fmt, dt, g.N, g.C, g.H, g.W));
@@ -121,10 +123,10 @@ std::mutex g_plans_mu;
 std::map<Key, std::unique_ptr<Plan>> g_plans;
 
 Plan& plan_for(const ConvGeom& g, Storage st) {
-  const bool tf32 = allow_tf32(), det = deterministic();
+  const bool tf32 = allow_tf32(), det = deterministic(), bench = conv_benchmark();
   std::lock_guard<std::mutex> lock(g_plans_mu);
-  auto& slot = g_plans[key_of(g, st, tf32, det)];
-  if (!slot) slot = make_plan(g, st, tf32, det);
+  auto& slot = g_plans[key_of(g, st, tf32, det, bench)];
+  if (!slot) slot = make_plan(g, st, tf32, det, bench);
   return *slot;
 }
 
@@ -199,6 +201,11 @@ void choose(Plan& p, const ConvGeom& g, const char* what, std::vector<Perf>& per
   }
 }
 
+// Timing runs the candidates on scratch buffers cuDNN allocates itself and waits for them,
+// which a CUDA-graph capture cannot hold: a geometry first met during capture falls back
+// to the heuristics (the trainer's eager first step normally meets them all).
+bool timed(const Plan& p) { return p.bench && !capturing(); }
+
 void ensure_fwd(Plan& p, const ConvGeom& g) {
   if (p.fwd.ready) return;
   cudnnHandle_t h = cudnn();
@@ -206,8 +213,12 @@ void ensure_fwd(Plan& p, const ConvGeom& g) {
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
   CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_n));
   std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_n, 1));
-  CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
+  if (timed(p))
+    CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
                                                      perf.data()));
+  else
+    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n,
+                                                       &n, perf.data()));
   choose(p, g, "forward", perf, n, p.fwd, [&](cudnnConvolutionFwdAlgo_t a, size_t* ws) {
     return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, a, ws);
   });
@@ -220,8 +231,12 @@ void ensure_bwd_data(Plan& p, const ConvGeom& g) {
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
   CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_n));
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_n, 1));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d, max_n,
-                                                          &n, perf.data()));
+  if (timed(p))
+    CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.w.d, p.y.d, p.conv.d, p.x.d,
+                                                          max_n, &n, perf.data()));
+  else
+    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d,
+                                                            max_n, &n, perf.data()));
   choose(p, g, "backward-data", perf, n, p.bwd_data,
          [&](cudnnConvolutionBwdDataAlgo_t a, size_t* ws) {
            return cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d,
@@ -236,8 +251,12 @@ void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
   CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max_n));
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_n, 1));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,
+  if (timed(p))
+    CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x.d, p.y.d, p.conv.d, p.w.d,
                                                             max_n, &n, perf.data()));
+  else
+    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,
+                                                              max_n, &n, perf.data()));
   choose(p, g, "backward-filter", perf, n, p.bwd_filter,
          [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* ws) {
            return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d,

@@ -60,6 +60,7 @@ struct Context {
   std::vector<void*> retired_ws;  // outgrown workspaces that a live CUDA graph may still use
   bool tf32 = false;
   bool deterministic = true;
+  bool conv_benchmark = false;
   std::mutex alloc_mu;  // allocation table and counters
   std::unordered_map<void*, size_t> sizes;
   size_t used = 0, peak = 0;
@@ -158,6 +159,16 @@ bool deterministic() {
   Context& c = ctx();
   std::lock_guard<std::mutex> lock(c.mu);
   return c.deterministic;
+}
+void set_conv_benchmark(bool on) {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  c.conv_benchmark = on;
+}
+bool conv_benchmark() {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.mu);
+  return c.conv_benchmark;
 }
 
 void* malloc_device(size_t bytes) {

@@ -38,4 +38,20 @@ int graph_end_capture();  // a handle for graph_launch / graph_destroy
 void graph_launch(int handle);
 void graph_destroy(int handle);
 bool capturing();
+
+// cuDNN convolution settings (no effect without CUDA). Each geometry's algorithms are
+// chosen on its first use under the settings of that moment.
+// * conv_benchmark: time cuDNN's candidates on the device (cudnnFind*, as
+//   torch.backends.cudnn.benchmark) instead of trusting its heuristics' ranking. Off by
+//   default: the choice can then differ from run to run.
+// * deterministic (default on): only algorithms without atomics, so repeated runs give
+//   identical bits.
+// * allow_tf32 (default off): TF32 tensor-core math for fp32 convolutions and GEMMs
+//   (~1e-3 relative error), which otherwise match the CPU to fp32 rounding.
+void set_conv_benchmark(bool on);
+bool conv_benchmark();
+void set_deterministic(bool on);
+bool deterministic();
+void set_allow_tf32(bool on);
+bool allow_tf32();
 }  // namespace ss::cuda
