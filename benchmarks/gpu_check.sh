@@ -266,8 +266,13 @@ export -f run_sanitizer
 # bench_train --profile brackets the timed steps with cudaProfilerStart/Stop, so both tools
 # see only steady-state steps. The .nsys-rep stays in the build folder (large).
 # shellcheck disable=SC2317  # run through bash -c under timeout
+# run_profile [CASE [NAME]]: CASE default $R9; NAME (default resnet9) names the nsys report,
+# and the ncu file is ncu_step.csv for resnet9, else ncu_step_NAME.csv.
 run_profile() {
-  local args=(--device cuda --case "$R9" --amp --torch none --warmup 3 --profile)
+  local case="${1:-$R9}" name="${2:-resnet9}"
+  local csv="$OUT/ncu_step.csv"
+  [[ "$name" == resnet9 ]] || csv="$OUT/ncu_step_$name.csv"
+  local args=(--device cuda --case "$case" --amp --torch none --warmup 3 --profile)
   local nsys="" ncu="" c
   for c in nsys /opt/nvidia/nsight-systems/*/bin/nsys /usr/local/cuda/nsight-systems-*/bin/nsys; do
     command -v "$c" >/dev/null 2>&1 && { nsys="$c"; break; }
@@ -275,13 +280,13 @@ run_profile() {
   if [[ -n "$nsys" ]]; then
     mkdir -p "$BUILD/profile"
     "$nsys" profile -t cuda,nvtx --sample=none --cpuctxsw=none --capture-range=cudaProfilerApi \
-      --capture-range-end=stop -o "$BUILD/profile/resnet9_amp" --force-overwrite true \
+      --capture-range-end=stop -o "$BUILD/profile/${name}_amp" --force-overwrite true \
       "$TRAIN" "${args[@]}" --iters 5
     "$nsys" stats --report cuda_gpu_kern_sum --report nvtx_gpu_proj_sum --format csv \
-      --output "$OUT/nsys" "$BUILD/profile/resnet9_amp.nsys-rep"
+      --output "$OUT/nsys_$name" "$BUILD/profile/${name}_amp.nsys-rep"
     "$nsys" stats --report cuda_gpu_kern_sum --report nvtx_gpu_proj_sum \
-      "$BUILD/profile/resnet9_amp.nsys-rep" >"$OUT/nsys_stats.txt" 2>&1
-    ls "$OUT"/nsys*cuda_gpu_kern_sum*.csv >/dev/null 2>&1 && return 0
+      "$BUILD/profile/${name}_amp.nsys-rep" >"$OUT/nsys_stats_$name.txt" 2>&1
+    ls "$OUT"/nsys_"$name"*cuda_gpu_kern_sum*.csv >/dev/null 2>&1 && return 0
     echo "nsys gave no kernel summary; trying ncu"
   fi
   for c in ncu /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
@@ -290,10 +295,10 @@ run_profile() {
   [[ -n "$ncu" ]] || { echo "neither nsys nor ncu found"; return 1; }
   # One training step, every kernel's duration at the clocks it would really run at.
   "$ncu" --profile-from-start off --clock-control none --metrics gpu__time_duration.sum \
-    --print-units base --csv --page raw --nvtx --log-file "$OUT/ncu_step.csv" \
+    --print-units base --csv --page raw --nvtx --log-file "$csv" \
     "$TRAIN" "${args[@]}" --iters 1
 }
-export TRAIN R9 BUILD OUT
+export TRAIN R9 R50 BUILD OUT
 export -f run_profile
 # GPU_CHECK_QUICK=1: a first look at a machine where the CUDA backend never ran: the parity
 # tests first (they say which kernels are wrong), a short training benchmark, the
@@ -324,8 +329,8 @@ fi
 if [[ "${GPU_CHECK_QUICK:-0}" == perf ]]; then
   for c in "resnet9 $R9" "resnet50 $R50"; do
     set -- $c
-    step_json "train_$1" 60 "$OUT/train_$1.jsonl" "$TRAIN" --device cuda --case "$2" --amp \
-      --torch-modes amp --torch "$PY" --iters 10 --warmup 3
+    SS_CONV_LOG=1 step_json "train_$1" 60 "$OUT/train_$1.jsonl" "$TRAIN" --device cuda \
+      --case "$2" --amp --torch-modes amp --torch "$PY" --iters 10 --warmup 3
     step_json "train_heuristic_$1" 40 "$OUT/train_heuristic_$1.jsonl" "$TRAIN" --device cuda \
       --case "$2" --amp --conv-algo heuristic --deterministic --torch none --iters 10 --warmup 3
   done
@@ -333,6 +338,7 @@ if [[ "${GPU_CHECK_QUICK:-0}" == perf ]]; then
     "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
   table
   step profile 90 "$OUT/profile.log" bash -c run_profile
+  step profile_resnet50 90 "$OUT/profile_resnet50.log" bash -c 'run_profile "$R50" resnet50'
   [[ "$PY" != none ]] && step_json torch_profile 60 "$OUT/torch_profile.jsonl" \
     "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 3 --warmup 3 \
     --modes amp --case "$R9" --case "$R50" --profile "$OUT/torch_kernels"

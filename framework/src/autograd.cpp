@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "op_util.h"
+#include "ss/ops.h"
 
 namespace ss {
 namespace {
@@ -114,10 +115,16 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
           if (it == grads.end()) {
             grads.emplace(e.fn.get(), gi.dense());  // NHWC gradients stay NHWC
           } else {
-            // Never accumulate in place into a tensor a backward rule may share.
-            Tensor sum = it->second.clone();
-            accumulate_into(sum, gi);
-            it->second = sum;
+            // Never accumulate in place into a tensor a backward rule may share. Same
+            // dtype: one out-of-place add (f16: f32 arithmetic, one rounding), instead
+            // of a clone, two casts to f32, an axpy and a cast back.
+            if (gi.dtype() == it->second.dtype()) {
+              it->second = add(it->second, gi);
+            } else {
+              Tensor sum = it->second.clone();
+              accumulate_into(sum, gi);
+              it->second = sum;
+            }
           }
         }
         if (--deps[e.fn.get()] == 0) ready.push_back(e.fn);

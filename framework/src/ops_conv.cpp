@@ -70,16 +70,24 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, C
   conv_fwd(g, x, w, y);
   if (nhwc && !native) y = y.channels_last();
   Tensor xs = x.detach(), ws = w.detach();
-  record(y, "conv2d", {x_in, w_in}, [g, xs, ws, nhwc, native](const Tensor& gy) {
+  // Only the gradients someone needs: the network's input (an image) needs none, and
+  // frozen layers' weights need none; each skipped pass is a whole convolution.
+  const bool need_dx = x_in.requires_grad(), need_dw = w_in.requires_grad();
+  record(y, "conv2d", {x_in, w_in}, [g, xs, ws, nhwc, native, need_dx, need_dw](const Tensor& gy) {
     Tensor dy = native ? gy.channels_last() : gy.contiguous();
-    Tensor dx = native ? empty_channels_last(xs.shape(), xs.dtype(), xs.device())
-                       : Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-    conv_bwd_data(g, dy, ws, dx);
-    Tensor dw = native ? empty_channels_last(ws.shape(), ws.dtype(), ws.device())
-                       : Tensor::empty(ws.shape(), ws.dtype(), ws.device());
-    conv_bwd_filter(g, xs, dy, dw);
-    if (native) dw = dw.contiguous();  // the parameter is KCRS
-    if (nhwc && !native) dx = dx.channels_last();
+    Tensor dx, dw;
+    if (need_dx) {
+      dx = native ? empty_channels_last(xs.shape(), xs.dtype(), xs.device())
+                  : Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+      conv_bwd_data(g, dy, ws, dx);
+      if (nhwc && !native) dx = dx.channels_last();
+    }
+    if (need_dw) {
+      dw = native ? empty_channels_last(ws.shape(), ws.dtype(), ws.device())
+                  : Tensor::empty(ws.shape(), ws.dtype(), ws.device());
+      conv_bwd_filter(g, xs, dy, dw);
+      if (native) dw = dw.contiguous();  // the parameter is KCRS
+    }
     return std::vector<Tensor>{dx, dw};
   });
   return bias.defined() ? add(y, bias) : y;
@@ -111,12 +119,18 @@ Tensor conv_transpose2d_impl(const Tensor& x_in, const Tensor& w_in, const Tenso
   Tensor y = Tensor::empty({g.N, g.C, Ho, Wo}, x.dtype(), x.device());
   conv_bwd_data(g, x, w, y);
   Tensor xs = x.detach(), ws = w.detach();
-  record(y, "conv_transpose2d", {x_in, w_in}, [g, xs, ws](const Tensor& gy) {
+  const bool need_dx = x_in.requires_grad(), need_dw = w_in.requires_grad();
+  record(y, "conv_transpose2d", {x_in, w_in}, [g, xs, ws, need_dx, need_dw](const Tensor& gy) {
     Tensor dy = gy.contiguous();
-    Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-    conv_fwd(g, dy, ws, dx);
-    Tensor dw = Tensor::empty(ws.shape(), ws.dtype(), ws.device());
-    conv_bwd_filter(g, dy, xs, dw);
+    Tensor dx, dw;
+    if (need_dx) {
+      dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
+      conv_fwd(g, dy, ws, dx);
+    }
+    if (need_dw) {
+      dw = Tensor::empty(ws.shape(), ws.dtype(), ws.device());
+      conv_bwd_filter(g, dy, xs, dw);
+    }
     return std::vector<Tensor>{dx, dw};
   });
   return bias.defined() ? add(y, bias) : y;

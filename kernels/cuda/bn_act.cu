@@ -21,11 +21,20 @@ using dev::st;
 
 // a = x*scale + shift (+ r): bn.cu's Apply rounding, then the add's. S is the activation
 // storage (float, or __half for mixed precision: f32 arithmetic, one rounding on store).
+__device__ __forceinline__ float pre_act_v(float xv, bool has_r, float rv, const float* coef,
+                                           int C, int c) {
+  const float z = __fadd_rn(__fmul_rn(xv, coef[c]), coef[C + c]);
+  return has_r ? __fadd_rn(z, rv) : z;
+}
 template <class S>
 __device__ __forceinline__ float pre_act(const S* x, const S* r, const float* coef, int C, int c,
                                          int64_t k) {
-  const float z = __fadd_rn(__fmul_rn(ld(x, k), coef[c]), coef[C + c]);
-  return r ? __fadd_rn(z, ld(r, k)) : z;
+  return pre_act_v(ld(x, k), r != nullptr, r ? ld(r, k) : 0.f, coef, C, c);
+}
+__device__ __forceinline__ float act_of(Act act, float alpha, float v) {
+  if (act == Act::ReLU) return v > 0.f ? v : 0.f;
+  if (act == Act::CELU) return v > 0.f ? v : alpha * expm1f(v / alpha);
+  return v;
 }
 
 template <class S>
@@ -40,13 +49,22 @@ struct ActApply {
   float alpha;
   __device__ void operator()(int64_t k) const {
     const int c = dev::channel_of(k, HW, C, small);
-    const float v = pre_act(x, r, coef, C, c, k);
-    float out = v;
-    if (act == Act::ReLU)
-      out = v > 0.f ? v : 0.f;
-    else if (act == Act::CELU)
-      out = v > 0.f ? v : alpha * expm1f(v / alpha);
-    st(y, k, out);
+    st(y, k, act_of(act, alpha, pre_act(x, r, coef, C, c, k)));
+  }
+};
+template <class S>
+struct ActApply8 {
+  ActApply<S> a;
+  __device__ void operator()(int64_t k) const {
+    float xv[8], rv[8] = {}, out[8];
+    dev::ld8(a.x, k, xv);
+    if (a.r) dev::ld8(a.r, k, rv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      const int c = dev::channel_of(k + l, a.HW, a.C, a.small);
+      out[l] = act_of(a.act, a.alpha, pre_act_v(xv[l], a.r != nullptr, rv[l], a.coef, a.C, c));
+    }
+    dev::st8(a.y, k, out);
   }
 };
 
@@ -58,13 +76,19 @@ struct ActGrad {
   int C;
   Act act;
   float alpha;
-  __device__ float operator()(int c, int64_t k) const {
-    const float g = ld(dy, k);
-    if (act == Act::ReLU) return ld(y, k) > 0.f ? g : 0.f;
+  // From values: yv is read for ReLU only, xv and rv for CELU only.
+  __device__ float value(int c, float g, float yv, float xv, float rv) const {
+    if (act == Act::ReLU) return yv > 0.f ? g : 0.f;
     if (act == Act::CELU) {
-      const float v = pre_act(x, r, coef, C, c, k);
+      const float v = pre_act_v(xv, r != nullptr, rv, coef, C, c);
       return v > 0.f ? g : g * expf(v / alpha);
     }
+    return g;
+  }
+  __device__ float operator()(int c, int64_t k) const {
+    const float g = ld(dy, k);
+    if (act == Act::ReLU) return value(c, g, ld(y, k), 0.f, 0.f);
+    if (act == Act::CELU) return value(c, g, 0.f, ld(x, k), r ? ld(r, k) : 0.f);
     return g;
   }
 };
@@ -104,19 +128,42 @@ struct DaApply {
   int64_t HW;
   int C;
   bool small, training;
+  // dx of one element from da = d and the input value xv (read only when training).
+  __device__ float dx_of(int c, float d, float xv) const {
+    const double k = g[c], gd = d;
+    if (!training) return float(k * gd);
+    const double xm = __dsub_rn(double(xv), g[3 * C + c]);
+    const double t = __dsub_rn(__dsub_rn(gd, g[C + c]), __dmul_rn(xm, g[2 * C + c]));
+    return float(k * t);
+  }
   __device__ void operator()(int64_t e) const {
     const int c = dev::channel_of(e, HW, C, small);
     const float d = da(c, e);
     if (dres) st(dres, e, d);
-    if (!dx) return;
-    const double k = g[c], gd = d;
-    if (!training) {
-      st(dx, e, float(k * gd));
-      return;
+    if (dx) st(dx, e, dx_of(c, d, training ? ld(da.x, e) : 0.f));
+  }
+};
+template <class S>
+struct DaApply8 {
+  DaApply<S> a;
+  __device__ void operator()(int64_t e) const {
+    const ActGrad<S>& da = a.da;
+    float dy[8], yv[8] = {}, xv[8] = {}, rv[8] = {}, d[8];
+    dev::ld8(da.dy, e, dy);
+    if (da.act == Act::ReLU) dev::ld8(da.y, e, yv);
+    if (da.act == Act::CELU || (a.dx && a.training)) dev::ld8(da.x, e, xv);
+    if (da.act == Act::CELU && da.r) dev::ld8(da.r, e, rv);
+    int c[8];
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      c[l] = dev::channel_of(e + l, a.HW, a.C, a.small);
+      d[l] = da.value(c[l], dy[l], yv[l], xv[l], rv[l]);
     }
-    const double xm = __dsub_rn(double(ld(da.x, e)), g[3 * C + c]);
-    const double t = __dsub_rn(__dsub_rn(gd, g[C + c]), __dmul_rn(xm, g[2 * C + c]));
-    st(dx, e, float(k * t));
+    if (a.dres) dev::st8(a.dres, e, d);
+    if (!a.dx) return;
+#pragma unroll
+    for (int l = 0; l < 8; ++l) d[l] = a.dx_of(c[l], d[l], xv[l]);
+    dev::st8(a.dx, e, d);
   }
 };
 
@@ -135,7 +182,11 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
     bn_train_coefs_f16(x, N, C, HW, gamma, beta, eps, momentum, running_mean, running_var,
                        save_mean, save_invstd, coef);
   const int64_t total = int64_t(N) * C * HW;
-  dev::launch_each(ActApply<S>{x, residual, y, coef, HW, C, total < k32, act, alpha}, total);
+  const ActApply<S> f{x, residual, y, coef, HW, C, total < k32, act, alpha};
+  if (dev::vec8_ok(total, {x, residual, y}))
+    dev::launch_each8(ActApply8<S>{f}, total);
+  else
+    dev::launch_each(f, total);
 }
 
 template <class S>
@@ -155,7 +206,11 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
                          DaFinal{gamma, save_mean, save_invstd, dgamma, dbeta, g, M, C}, part);
   if (!dx && !dresidual) return;
   const int64_t total = int64_t(N) * C * HW;
-  dev::launch_each(DaApply<S>{da, dx, dresidual, g, HW, C, total < k32, training}, total);
+  const DaApply<S> f{da, dx, dresidual, g, HW, C, total < k32, training};
+  if (dev::vec8_ok(total, {x, dy, residual, y, dx, dresidual}))
+    dev::launch_each8(DaApply8<S>{f}, total);
+  else
+    dev::launch_each(f, total);
 }
 
 const __half* H(const void* p) { return static_cast<const __half*>(p); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -181,6 +182,17 @@ int pick(const std::vector<Perf>& perf, int count, const Plan& p, const char* wh
   return i;
 }
 
+// SS_CONV_LOG=1: one stderr line per chosen algorithm, with every candidate (for tuning).
+bool log_choices() {
+  static const bool on = [] {
+    const char* v = std::getenv("SS_CONV_LOG");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
+}
+
+bool timed(const Plan& p);
+
 // Takes the best of the heuristics' candidates whose workspace query succeeds: they can
 // offer algorithms the layout/type does not support (pick() then moves on to the next).
 template <class Perf, class Algo, class WorkspaceSize>
@@ -197,6 +209,18 @@ void choose(Plan& p, const ConvGeom& g, const char* what, std::vector<Perf>& per
     c.algo = r.algo;
     c.math = r.mathType;
     c.ready = true;
+    if (log_choices()) {
+      std::fprintf(stderr, "cudnn %s %s %s%s: algo %d math %d ws %zu B (%s; candidates:",
+                   what, p.storage == Storage::F16 ? "f16" : "f32", geom_str(g).c_str(),
+                   g.channels_last ? " NHWC" : "", int(r.algo), int(r.mathType), c.ws,
+                   timed(p) ? "timed" : "heuristic");
+      for (int i = 0; i < n; ++i)
+        if (perf[i].status == CUDNN_STATUS_SUCCESS)
+          std::fprintf(stderr, " %d/%d %.3fms %zuB%s", int(perf[i].algo), int(perf[i].mathType),
+                       double(perf[i].time), size_t(perf[i].memory),
+                       perf[i].determinism == CUDNN_DETERMINISTIC ? "" : " nondet");
+      std::fprintf(stderr, ")\n");
+    }
     return;
   }
 }

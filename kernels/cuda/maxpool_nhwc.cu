@@ -2,6 +2,9 @@
 // the CPU reference's window order and strict >, so the argmax agrees exactly.
 #include <cuda_fp16.h>
 
+#include <cstdint>
+#include <initializer_list>
+
 #include "device_util.cuh"
 #include "ss/kernels/pool.h"
 
@@ -63,13 +66,114 @@ struct Bwd {
   }
 };
 
+// The same two functions, a thread per window and 16 bytes of channels (8 f16 or 4 f32):
+// every byte is read or written once, in 16-byte accesses. The per-element versions above
+// re-read each window four times (backward) and index per element; the backward of the
+// first ResNet9 pool took 2.7 ms on an H100 that way. Needs C a multiple of the lane
+// count, even H and W, and 16-byte aligned pointers; the lanes compare exactly as above.
+template <class S>
+constexpr int kLanes = 16 / int(sizeof(S));
+
+template <class S>
+struct Window {
+  int64_t a, row;  // first corner and row stride, in 16-byte units
+  int Cv;
+  __device__ Window(int64_t k, int H, int W, int Cv_, int Ho, int Wo) : Cv(Cv_) {
+    const int cv = int(k % Cv);
+    int64_t r = k / Cv;
+    const int j = int(r % Wo);
+    r /= Wo;
+    const int i = int(r % Ho);
+    const int64_t n = r / Ho;
+    row = int64_t(W) * Cv;
+    a = ((n * H + 2 * i) * W + 2 * j) * Cv + cv;
+  }
+  __device__ int64_t corner(int q) const { return a + (q & 1) * Cv + (q >> 1) * row; }
+};
+
+template <class S>
+struct FwdVec {
+  const uint4* x;
+  uint4* y;
+  int H, W, Cv, Ho, Wo;
+  __device__ void operator()(int64_t k) const {  // k over [N, Ho, Wo, C / lanes]
+    const Window<S> win(k, H, W, Cv, Ho, Wo);
+    uint4 v[4];
+#pragma unroll
+    for (int q = 0; q < 4; ++q) v[q] = x[win.corner(q)];
+    uint4 out;
+    S* o = reinterpret_cast<S*>(&out);
+#pragma unroll
+    for (int l = 0; l < kLanes<S>; ++l) {
+      float m = ld(reinterpret_cast<const S*>(&v[0]), l);
+#pragma unroll
+      for (int q = 1; q < 4; ++q) {
+        const float e = ld(reinterpret_cast<const S*>(&v[q]), l);
+        if (e > m) m = e;
+      }
+      st(o, l, m);
+    }
+    y[k] = out;
+  }
+};
+
+template <class S>
+struct BwdVec {
+  const uint4 *x, *dy;
+  uint4* dx;
+  int H, W, Cv, Ho, Wo;
+  __device__ void operator()(int64_t k) const {  // k over [N, Ho, Wo, C / lanes]
+    const Window<S> win(k, H, W, Cv, Ho, Wo);
+    uint4 v[4], g[4];
+#pragma unroll
+    for (int q = 0; q < 4; ++q) v[q] = x[win.corner(q)];
+    const uint4 d = dy[k];
+#pragma unroll
+    for (int l = 0; l < kLanes<S>; ++l) {
+      int best = 0;
+      float m = ld(reinterpret_cast<const S*>(&v[0]), l);
+#pragma unroll
+      for (int q = 1; q < 4; ++q) {
+        const float e = ld(reinterpret_cast<const S*>(&v[q]), l);
+        if (e > m) m = e, best = q;
+      }
+      const float gl = ld(reinterpret_cast<const S*>(&d), l);
+#pragma unroll
+      for (int q = 0; q < 4; ++q) st(reinterpret_cast<S*>(&g[q]), l, q == best ? gl : 0.f);
+    }
+#pragma unroll
+    for (int q = 0; q < 4; ++q) dx[win.corner(q)] = g[q];
+  }
+};
+
+template <class S>
+bool vec_ok(int H, int W, int C, std::initializer_list<const void*> ptrs) {
+  if (C % kLanes<S> != 0 || H % 2 != 0 || W % 2 != 0) return false;
+  for (const void* p : ptrs)
+    if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
+  return true;
+}
+
 template <class S>
 void fwd(const S* x, int N, int H, int W, int C, S* y) {
   const int Ho = H / 2, Wo = W / 2;
+  if (vec_ok<S>(H, W, C, {x, y})) {
+    const int Cv = C / kLanes<S>;
+    return dev::launch_each(FwdVec<S>{reinterpret_cast<const uint4*>(x),
+                                      reinterpret_cast<uint4*>(y), H, W, Cv, Ho, Wo},
+                            int64_t(N) * Ho * Wo * Cv);
+  }
   dev::launch_each(Fwd<S>{x, y, H, W, C, Ho, Wo}, int64_t(N) * Ho * Wo * C);
 }
 template <class S>
 void bwd(const S* x, const S* dy, int N, int H, int W, int C, S* dx) {
+  if (vec_ok<S>(H, W, C, {x, dy, dx})) {
+    const int Cv = C / kLanes<S>;
+    return dev::launch_each(
+        BwdVec<S>{reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(dy),
+                  reinterpret_cast<uint4*>(dx), H, W, Cv, H / 2, W / 2},
+        int64_t(N) * (H / 2) * (W / 2) * Cv);
+  }
   dev::launch_each(Bwd<S>{x, dy, dx, H, W, C, H / 2, W / 2}, int64_t(N) * H * W * C);
 }
 

@@ -96,6 +96,9 @@ const std::vector<OpCase>& op_table() {
       {"max_pool2d", {in({2, 2, 4, 4}, Init::Distinct)}, [](const V& v) { return max_pool2d(v[0]); }},
       {"max_pool2d odd", {in({1, 2, 5, 5}, Init::Distinct)},
        [](const V& v) { return max_pool2d(v[0]); }},
+      // 16 channels: the GPU's NHWC kernels take 16-byte lanes of channels (4 f32, 8 f16).
+      {"max_pool2d 16 channels", {in({2, 16, 4, 6}, Init::Distinct)},
+       [](const V& v) { return max_pool2d(v[0]); }},
       {"global_avg_pool", {in({2, 3, 3, 4})}, [](const V& v) { return global_avg_pool(v[0]); }},
       // elementwise
       {"add", {in({2, 3}), in({2, 3})}, [](const V& v) { return add(v[0], v[1]); }},
