@@ -346,6 +346,26 @@ if [[ "${GPU_CHECK_QUICK:-0}" == perf ]]; then
   finish
 fi
 
+# GPU_CHECK_QUICK=final: the closing check of a session's changes in one short lease:
+# parity first, the training numbers (ours fp32 + AMP against PyTorch eager fp32 and
+# AMP, 10 timed steps), the graph step, both profiles, memcheck, then the whole suite.
+if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
+  step parity 60 "$OUT/parity.log" bash -c run_parity
+  for c in "resnet9 $R9" "resnet50 $R50"; do
+    set -- $c
+    SS_CONV_LOG=1 step_json "train_$1" 60 "$OUT/train_$1.jsonl" "$TRAIN" --device cuda \
+      --case "$2" --precision-all --torch-modes fp32,amp --torch "$PY" --iters 10 --warmup 3
+  done
+  step_json train_graph_resnet9 30 "$OUT/train_graph_resnet9.jsonl" \
+    "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  table
+  step profile 40 "$OUT/profile.log" bash -c run_profile
+  step profile_resnet50 40 "$OUT/profile_resnet50.log" bash -c 'run_profile "$R50" resnet50'
+  [[ -n "$SAN" ]] && step sanitizer_memcheck 60 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+  step ctest 90 "$OUT/ctest.log" ctest --test-dir "$BUILD" --output-on-failure -j 12 --timeout 80
+  finish
+fi
+
 # ---- the numbers: ours fp32 + AMP, PyTorch eager fp32 + AMP channels_last ----
 # torch.compile runs as its own step: its compile time must not cost the eager numbers.
 step_json train_resnet9 120 "$OUT/train_resnet9.jsonl" \

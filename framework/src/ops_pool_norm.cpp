@@ -121,6 +121,11 @@ Tensor global_avg_pool(const Tensor& x_in) {
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, Tensor rmean,
                   Tensor rvar, bool training, double momentum, double eps) {
+  // f16 activations on CUDA: the fused kernels' native f16 path with no activation (the
+  // same arithmetic as the f32 route, without casting the tensor to f32 and back).
+  if (is_half(x_in) && x_in.is_cuda())
+    return batch_norm_act(x_in, gamma, beta, rmean, rvar, training, Act::None, 1.0, Tensor(),
+                          momentum, eps);
   if (is_half(x_in))  // f32 parameters and statistics, f16 activations
     return via_f32([&] {
       return batch_norm(to_f32(x_in), gamma, beta, rmean, rvar, training, momentum, eps);

@@ -21,15 +21,10 @@ using dev::st;
 
 // a = x*scale + shift (+ r): bn.cu's Apply rounding, then the add's. S is the activation
 // storage (float, or __half for mixed precision: f32 arithmetic, one rounding on store).
-__device__ __forceinline__ float pre_act_v(float xv, bool has_r, float rv, const float* coef,
-                                           int C, int c) {
-  const float z = __fadd_rn(__fmul_rn(xv, coef[c]), coef[C + c]);
+__device__ __forceinline__ float pre_act_v(float xv, bool has_r, float rv, float scale,
+                                           float shift) {
+  const float z = __fadd_rn(__fmul_rn(xv, scale), shift);
   return has_r ? __fadd_rn(z, rv) : z;
-}
-template <class S>
-__device__ __forceinline__ float pre_act(const S* x, const S* r, const float* coef, int C, int c,
-                                         int64_t k) {
-  return pre_act_v(ld(x, k), r != nullptr, r ? ld(r, k) : 0.f, coef, C, c);
 }
 __device__ __forceinline__ float act_of(Act act, float alpha, float v) {
   if (act == Act::ReLU) return v > 0.f ? v : 0.f;
@@ -37,6 +32,8 @@ __device__ __forceinline__ float act_of(Act act, float alpha, float v) {
   return v;
 }
 
+// The apply passes run as dev::launch_unrolled functors: load(e, in) reads everything
+// element e needs (per-channel coefficients included), store(e, in) computes and writes.
 template <class S>
 struct ActApply {
   const S *x, *r;
@@ -47,24 +44,18 @@ struct ActApply {
   bool small;
   Act act;
   float alpha;
-  __device__ void operator()(int64_t k) const {
+  struct In {
+    float x, r, scale, shift;
+  };
+  __device__ void load(int64_t k, In& in) const {
     const int c = dev::channel_of(k, HW, C, small);
-    st(y, k, act_of(act, alpha, pre_act(x, r, coef, C, c, k)));
+    in.x = ld(x, k);
+    in.r = r ? ld(r, k) : 0.f;
+    in.scale = coef[c];
+    in.shift = coef[C + c];
   }
-};
-template <class S>
-struct ActApply8 {
-  ActApply<S> a;
-  __device__ void operator()(int64_t k) const {
-    float xv[8], rv[8] = {}, out[8];
-    dev::ld8(a.x, k, xv);
-    if (a.r) dev::ld8(a.r, k, rv);
-#pragma unroll
-    for (int l = 0; l < 8; ++l) {
-      const int c = dev::channel_of(k + l, a.HW, a.C, a.small);
-      out[l] = act_of(a.act, a.alpha, pre_act_v(xv[l], a.r != nullptr, rv[l], a.coef, a.C, c));
-    }
-    dev::st8(a.y, k, out);
+  __device__ void store(int64_t k, const In& in) const {
+    st(y, k, act_of(act, alpha, pre_act_v(in.x, r != nullptr, in.r, in.scale, in.shift)));
   }
 };
 
@@ -76,19 +67,20 @@ struct ActGrad {
   int C;
   Act act;
   float alpha;
-  // From values: yv is read for ReLU only, xv and rv for CELU only.
-  __device__ float value(int c, float g, float yv, float xv, float rv) const {
+  // From values: yv is read for ReLU only; xv, rv and the channel's scale and shift for
+  // CELU only.
+  __device__ float value(float g, float yv, float xv, float rv, float scale, float shift) const {
     if (act == Act::ReLU) return yv > 0.f ? g : 0.f;
     if (act == Act::CELU) {
-      const float v = pre_act_v(xv, r != nullptr, rv, coef, C, c);
+      const float v = pre_act_v(xv, r != nullptr, rv, scale, shift);
       return v > 0.f ? g : g * expf(v / alpha);
     }
     return g;
   }
   __device__ float operator()(int c, int64_t k) const {
     const float g = ld(dy, k);
-    if (act == Act::ReLU) return value(c, g, ld(y, k), 0.f, 0.f);
-    if (act == Act::CELU) return value(c, g, 0.f, ld(x, k), r ? ld(r, k) : 0.f);
+    if (act == Act::ReLU) return value(g, ld(y, k), 0.f, 0.f, 0.f, 0.f);
+    if (act == Act::CELU) return value(g, 0.f, ld(x, k), r ? ld(r, k) : 0.f, coef[c], coef[C + c]);
     return g;
   }
 };
@@ -128,42 +120,37 @@ struct DaApply {
   int64_t HW;
   int C;
   bool small, training;
-  // dx of one element from da = d and the input value xv (read only when training).
-  __device__ float dx_of(int c, float d, float xv) const {
-    const double k = g[c], gd = d;
-    if (!training) return float(k * gd);
-    const double xm = __dsub_rn(double(xv), g[3 * C + c]);
-    const double t = __dsub_rn(__dsub_rn(gd, g[C + c]), __dmul_rn(xm, g[2 * C + c]));
-    return float(k * t);
-  }
-  __device__ void operator()(int64_t e) const {
+  struct In {
+    float dy, y, x, r, scale, shift;
+    double k, mean_da, mean_dax, mean;
+  };
+  __device__ void load(int64_t e, In& in) const {
     const int c = dev::channel_of(e, HW, C, small);
-    const float d = da(c, e);
-    if (dres) st(dres, e, d);
-    if (dx) st(dx, e, dx_of(c, d, training ? ld(da.x, e) : 0.f));
-  }
-};
-template <class S>
-struct DaApply8 {
-  DaApply<S> a;
-  __device__ void operator()(int64_t e) const {
-    const ActGrad<S>& da = a.da;
-    float dy[8], yv[8] = {}, xv[8] = {}, rv[8] = {}, d[8];
-    dev::ld8(da.dy, e, dy);
-    if (da.act == Act::ReLU) dev::ld8(da.y, e, yv);
-    if (da.act == Act::CELU || (a.dx && a.training)) dev::ld8(da.x, e, xv);
-    if (da.act == Act::CELU && da.r) dev::ld8(da.r, e, rv);
-    int c[8];
-#pragma unroll
-    for (int l = 0; l < 8; ++l) {
-      c[l] = dev::channel_of(e + l, a.HW, a.C, a.small);
-      d[l] = da.value(c[l], dy[l], yv[l], xv[l], rv[l]);
+    const bool celu = da.act == Act::CELU, need_x = celu || (dx && training);
+    in.dy = ld(da.dy, e);
+    in.y = da.act == Act::ReLU ? ld(da.y, e) : 0.f;
+    in.x = need_x ? ld(da.x, e) : 0.f;
+    in.r = celu && da.r ? ld(da.r, e) : 0.f;
+    in.scale = celu ? da.coef[c] : 0.f;
+    in.shift = celu ? da.coef[C + c] : 0.f;
+    if (dx) {
+      in.k = g[c];
+      if (training) {
+        in.mean_da = g[C + c];
+        in.mean_dax = g[2 * C + c];
+        in.mean = g[3 * C + c];
+      }
     }
-    if (a.dres) dev::st8(a.dres, e, d);
-    if (!a.dx) return;
-#pragma unroll
-    for (int l = 0; l < 8; ++l) d[l] = a.dx_of(c[l], d[l], xv[l]);
-    dev::st8(a.dx, e, d);
+  }
+  __device__ void store(int64_t e, const In& in) const {
+    const float d = da.value(in.dy, in.y, in.x, in.r, in.scale, in.shift);
+    if (dres) st(dres, e, d);
+    if (!dx) return;
+    const double gd = d;
+    if (!training) return st(dx, e, float(in.k * gd));
+    const double xm = __dsub_rn(double(in.x), in.mean);
+    const double t = __dsub_rn(__dsub_rn(gd, in.mean_da), __dmul_rn(xm, in.mean_dax));
+    st(dx, e, float(in.k * t));
   }
 };
 
@@ -182,11 +169,7 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
     bn_train_coefs_f16(x, N, C, HW, gamma, beta, eps, momentum, running_mean, running_var,
                        save_mean, save_invstd, coef);
   const int64_t total = int64_t(N) * C * HW;
-  const ActApply<S> f{x, residual, y, coef, HW, C, total < k32, act, alpha};
-  if (dev::vec8_ok(total, {x, residual, y}))
-    dev::launch_each8(ActApply8<S>{f}, total);
-  else
-    dev::launch_each(f, total);
+  dev::launch_unrolled(ActApply<S>{x, residual, y, coef, HW, C, total < k32, act, alpha}, total);
 }
 
 template <class S>
@@ -206,11 +189,7 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
                          DaFinal{gamma, save_mean, save_invstd, dgamma, dbeta, g, M, C}, part);
   if (!dx && !dresidual) return;
   const int64_t total = int64_t(N) * C * HW;
-  const DaApply<S> f{da, dx, dresidual, g, HW, C, total < k32, training};
-  if (dev::vec8_ok(total, {x, dy, residual, y, dx, dresidual}))
-    dev::launch_each8(DaApply8<S>{f}, total);
-  else
-    dev::launch_each(f, total);
+  dev::launch_unrolled(DaApply<S>{da, dx, dresidual, g, HW, C, total < k32, training}, total);
 }
 
 const __half* H(const void* p) { return static_cast<const __half*>(p); }

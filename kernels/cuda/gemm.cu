@@ -58,6 +58,12 @@ void gemm_batched_f16(bool trans_a, bool trans_b, int M, int N, int K, float alp
                       float beta, void* C, int ldc, int64_t stride_c, int batch) {
   if (M == 0 || N == 0 || batch == 0) return;
   SS_CHECK(K > 0, "gemm_batched_f16: K must be positive");
+  if (batch == 1) {  // the plain GEMM entry: cuBLAS's split-K choices for long K apply
+    CUBLAS_CHECK(cublasGemmEx(cublas(), op(trans_b), op(trans_a), N, M, K, &alpha, B, CUDA_R_16F,
+                              ldb, A, CUDA_R_16F, lda, &beta, C, CUDA_R_16F, ldc,
+                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    return;
+  }
   CUBLAS_CHECK(cublasGemmStridedBatchedEx(
       cublas(), op(trans_b), op(trans_a), N, M, K, &alpha, B, CUDA_R_16F, ldb,
       (long long)stride_b, A, CUDA_R_16F, lda, (long long)stride_a, &beta, C, CUDA_R_16F, ldc,

@@ -160,10 +160,21 @@ TEST_CASE("CUDA f16 kernels match the CPU's f16 computation") {
     MESSAGE("CUDA f16 parity skipped: ", cuda::unavailable_reason());
     return;
   }
+  // Also with channels-last GPU inputs: the NHWC kernels (cuDNN NHWC, the 1x1 filter
+  // gradient as a GEMM, [rows, C] batch norm, 16-byte max-pool lanes) against the same CPU run.
+  for (const bool nhwc : {false, true})
   for (const auto& c : test::op_table()) {
     CAPTURE(c.name);
+    CAPTURE(nhwc);
     Run cpu = run_case(c, rounded_inputs(c, DType::F32, Device::cpu()), true);
-    Run gpu = run_case(c, rounded_inputs(c, DType::F32, Device::cuda()), true);
+    auto in = rounded_inputs(c, DType::F32, Device::cuda());
+    for (auto& t : in) {
+      if (!nhwc || t.dim() != 4 || !is_floating(t.dtype())) continue;
+      const bool grad = t.requires_grad();
+      t = t.detach().channels_last();
+      t.set_requires_grad(grad);
+    }
+    Run gpu = run_case(c, in, true);
     CHECK(gpu.out.dtype() == cpu.out.dtype());
     // Both round the same f32 math to f16; accumulation order differs (tensor cores).
     CHECK(nmse(cpu.out, gpu.out) < 1e-5);
