@@ -28,7 +28,8 @@ PEAK_GOALS = [("resnet9", 64, 512, 40.0)]  # % of the fp16 dense peak
 OURS_LABEL = {"amp_graph": "AMP fp16 + CUDA graph", "amp": "AMP fp16", "fp32_graph": "fp32 + CUDA graph",
               "fp32": "fp32"}
 # bench_train names non-default cuDNN settings in the mode: amp_heuristic_det etc.
-SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic algorithms"}
+SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic algorithms",
+                "cudnn1x1": "1x1 filter gradients by cuDNN (SS_CONV_1X1_GEMM=0)"}
 
 
 def ours_label(mode):
