@@ -15,6 +15,11 @@
 # is cut short still leaves everything it got. The total is kept under GPU_CHECK_BUDGET_S
 # (default 540 s) by shrinking or skipping the later steps.
 #
+# GPU_CHECK_QUICK picks a shorter plan for short leases: 1 (first look at a backend that never
+# ran: parity, short benchmarks, memcheck), perf (where the step's time goes: cuDNN algorithm
+# choices, ncu profiles of ours, torch.profiler of PyTorch's), final (closing check: parity,
+# training numbers, profiles, memcheck, the whole suite). Unset: the full run below.
+#
 # Environment: SS_CUDA_ARCH (default 90: H100/H200), JOBS (default nproc),
 #              GPU_CHECK_BUDGET_S, PYTHON (interpreter with torch; default: auto-detect),
 #              GPU_CHECK_TAR (also pack OUTDIR into this .tar.gz at the end),
@@ -193,6 +198,8 @@ if [[ -n "$BUNDLE_TAR" ]]; then
   export BUILD BUNDLE_TAR ROOT
   export -f unpack
   step unpack 120 "$OUT/build_core.log" bash -c unpack
+  # The binaries' commit (the checkout's HEAD here can be older than the bundle).
+  echo "# bundle commit $(cat "$BUILD/COMMIT" 2>/dev/null || echo '?')" >>"$SUMMARY"
   # The bundle's own libraries come through the executables' $ORIGIN rpath; only cuBLAS and
   # cuDNN are taken from this machine (PyTorch's wheel directories first, the versions torch
   # itself loads).

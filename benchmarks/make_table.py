@@ -12,6 +12,7 @@ Python standard library only.
 import argparse
 import csv
 import glob
+import gzip
 import json
 import os
 import re
@@ -233,9 +234,12 @@ def kernel_table(outdir, top=15):
                     pass
     else:
         p = os.path.join(outdir, "ncu_step.csv")
+        if not os.path.exists(p) and os.path.exists(p + ".gz"):  # committed results: gzipped
+            p += ".gz"
         if os.path.exists(p):
             source = "ncu gpu__time_duration.sum, one training step (clock control off)"
-            with open(p, newline="", errors="replace") as f:
+            opener = gzip.open if p.endswith(".gz") else open
+            with opener(p, "rt", newline="", errors="replace") as f:
                 lines = [l for l in f if l.startswith('"')]
             agg = {}
             reader = csv.reader(lines)

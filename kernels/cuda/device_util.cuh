@@ -70,38 +70,6 @@ void launch_each(F f, int64_t n) {
   CUDA_CHECK_LAUNCH();
 }
 
-// ---- unrolled elementwise: load phase, then compute-and-store phase --------------------
-// A thread takes kUnroll elements kThreads apart (every access stays coalesced across the
-// warp, per-channel coefficient reads included) and issues all their loads before any
-// arithmetic or store, so kUnroll loads per array are in flight per thread; a per-element
-// functor cannot have its next loads hoisted above its stores (they may alias).
-// F: `struct In`, `__device__ void load(int64_t e, In&) const` and
-// `__device__ void store(int64_t e, const In&) const`.
-constexpr int kUnroll = 4;
-template <class F>
-__global__ void __launch_bounds__(kThreads) unrolled_kernel(F f, int64_t n) {
-  const int64_t tile = int64_t(kThreads) * kUnroll;
-  for (int64_t base = int64_t(blockIdx.x) * tile; base < n; base += int64_t(gridDim.x) * tile) {
-    typename F::In in[kUnroll];
-#pragma unroll
-    for (int j = 0; j < kUnroll; ++j) {
-      const int64_t e = base + int64_t(j) * kThreads + threadIdx.x;
-      if (e < n) f.load(e, in[j]);
-    }
-#pragma unroll
-    for (int j = 0; j < kUnroll; ++j) {
-      const int64_t e = base + int64_t(j) * kThreads + threadIdx.x;
-      if (e < n) f.store(e, in[j]);
-    }
-  }
-}
-template <class F>
-void launch_unrolled(F f, int64_t n) {
-  if (n <= 0) return;
-  unrolled_kernel<<<grid_for((n + kUnroll - 1) / kUnroll), kThreads, 0, stream()>>>(f, n);
-  CUDA_CHECK_LAUNCH();
-}
-
 // ---- 8-wide elementwise: f(k) for k = 0, 8, 16, ... < n --------------------------------
 // A thread per 8 consecutive elements, read and written with 16-byte accesses (f16: one
 // uint4; f32: two float4). One 2-byte access per thread leaves too few bytes in flight to

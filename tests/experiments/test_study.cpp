@@ -131,7 +131,10 @@ TEST_CASE("micro-study end to end, resumed after kill -9, with a corrupt point f
   const size_t partial = results(killed).size();
   MESSAGE("killed after ", partial, " of ", ref.size(), " points");
   CHECK(partial < ref.size());
-  // A point file cut short (as if the disk filled) is detected and rerun.
+  // A point file cut short (as if the disk filled) is detected and rerun. (On a loaded
+  // machine the kill can come before the first point: seen once, on a 16-core GPU host
+  // running the suite 12-wide, with no points folder yet.)
+  if (fs::exists(fs::path(killed) / "points"))
   for (auto& e : fs::directory_iterator(fs::path(killed) / "points"))
     if (fs::exists(e.path() / "result.json")) {
       std::ofstream(e.path() / "result.json") << "{\"point\": {\"id\"";
