@@ -365,9 +365,14 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   done
   step_json train_graph_resnet9 30 "$OUT/train_graph_resnet9.jsonl" \
     "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
-  SS_CONV_1X1_GEMM=0 step_json train_no1x1gemm_resnet50 30 "$OUT/train_no1x1gemm_resnet50.jsonl" \
-    "$TRAIN" --device cuda --case "$R50" --amp --torch none --iters 10 --warmup 3
-  sed -i 's/"mode":"amp"/"mode":"amp_cudnn1x1"/' "$OUT/train_no1x1gemm_resnet50.jsonl"
+  # Opt-in kernels under trial: parity first, then the step time of each model.
+  SS_BN_APPLY=rows step parity_bn_rows 40 "$OUT/parity_bn_rows.log" bash -c run_parity
+  for c in "resnet9 $R9" "resnet50 $R50"; do
+    set -- $c
+    SS_BN_APPLY=rows step_json "train_bn_rows_$1" 30 "$OUT/train_bn_rows_$1.jsonl" "$TRAIN" \
+      --device cuda --case "$2" --amp --torch none --iters 10 --warmup 3
+    sed -i 's/"mode":"amp"/"mode":"amp_bnrows"/' "$OUT/train_bn_rows_$1.jsonl"
+  done
   table
   step profile 40 "$OUT/profile.log" bash -c run_profile
   step profile_resnet50 40 "$OUT/profile_resnet50.log" bash -c 'run_profile "$R50" resnet50'

@@ -5,6 +5,8 @@
 // in both passes (never stored): the deterministic per-channel reduction of da and
 // da*(x - mean), then dx (and dresidual = da). Per-element maps use _rn intrinsics and the
 // expressions of bn.cu / act.cu, so the GPU matches the CPU up to summation order.
+#include <cstdlib>
+#include <string>
 #include <type_traits>
 
 #include "device_util.cuh"
@@ -141,6 +143,67 @@ struct DaApply {
   }
 };
 
+// Opt-in (SS_BN_APPLY=rows), untimed so far: the backward apply on NHWC data with a
+// thread per (channel group of 8, rows r, r + R, ...), so each thread reads its eight
+// channels' coefficients once (into registers) instead of per element, and moves 16 bytes
+// per array per row. Needs C/8 to divide the block size (every thread's channel group is
+// fixed across its rows). The same arithmetic as DaApply, element for element.
+template <class S>
+__global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t rows) {
+  const ActGrad<S>& da = a.da;
+  const int C = a.C, G = C / 8;
+  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x;
+  const int64_t T = int64_t(gridDim.x) * kThreads;
+  const int c0 = int(t % G) * 8;
+  const bool celu = da.act == Act::CELU, relu = da.act == Act::ReLU;
+  const bool need_x = celu || (a.dx && a.training);
+  double k[8], m1[8], m2[8], mu[8];
+  float scale[8], shift[8];
+#pragma unroll
+  for (int l = 0; l < 8; ++l) {
+    const int c = c0 + l;
+    k[l] = a.dx ? a.g[c] : 0.0;
+    m1[l] = a.dx && a.training ? a.g[C + c] : 0.0;
+    m2[l] = a.dx && a.training ? a.g[2 * C + c] : 0.0;
+    mu[l] = a.dx && a.training ? a.g[3 * C + c] : 0.0;
+    scale[l] = celu ? da.coef[c] : 0.f;
+    shift[l] = celu ? da.coef[C + c] : 0.f;
+  }
+  for (int64_t row = t / G; row < rows; row += T / G) {
+    const int64_t e = row * C + c0;
+    float dy[8], yv[8] = {}, xv[8] = {}, rv[8] = {}, d[8];
+    dev::ld8(da.dy, e, dy);
+    if (relu) dev::ld8(da.y, e, yv);
+    if (need_x) dev::ld8(da.x, e, xv);
+    if (celu && da.r) dev::ld8(da.r, e, rv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) d[l] = da.value(dy[l], yv[l], xv[l], rv[l], scale[l], shift[l]);
+    if (a.dres) dev::st8(a.dres, e, d);
+    if (!a.dx) continue;
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      const double gd = d[l];
+      if (!a.training) {
+        d[l] = float(k[l] * gd);
+        continue;
+      }
+      const double xm = __dsub_rn(double(xv[l]), mu[l]);
+      const double tt = __dsub_rn(__dsub_rn(gd, m1[l]), __dmul_rn(xm, m2[l]));
+      d[l] = float(k[l] * tt);
+    }
+    dev::st8(a.dx, e, d);
+  }
+}
+
+// SS_BN_APPLY=rows selects da_apply_rows8 where it applies (read once per process).
+bool bn_apply_rows() {
+  static const bool on = [] {
+    const char* v = std::getenv("SS_BN_APPLY");
+    return v && std::string(v) == "rows";
+  }();
+  return on;
+}
+
 template <class S>
 void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* gamma,
              const float* beta, bool training, float eps, float momentum, float* running_mean,
@@ -180,7 +243,15 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
                          DaFinal{gamma, save_mean, save_invstd, dgamma, dbeta, g, M, C}, part);
   if (!dx && !dresidual) return;
   const int64_t total = int64_t(N) * C * HW;
-  dev::launch_each(DaApply<S>{da, dx, dresidual, g, HW, C, total < k32, training}, total);
+  const DaApply<S> f{da, dx, dresidual, g, HW, C, total < k32, training};
+  if (bn_apply_rows() && HW == 1 && C % 8 == 0 && kThreads % (C / 8) == 0 &&
+      dev::vec8_ok(total, {x, dy, residual, y, dx, dresidual})) {
+    const int64_t rows = N;  // HW == 1: N counts rows of C channels
+    da_apply_rows8<<<grid_for(rows * (C / 8)), kThreads, 0, stream()>>>(f, rows);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
+  dev::launch_each(f, total);
 }
 
 const __half* H(const void* p) { return static_cast<const __half*>(p); }

@@ -15,19 +15,21 @@ InputSpec nograd(Shape s, Init i) { return {std::move(s), i, false, 0}; }
 
 // A batch_norm_act row. Training makes fresh running statistics per call (the gradient
 // check re-runs fn); eval takes them as inputs 3 and 4. The residual is the last input.
-OpCase bn_act_row(const std::string& name, Act act, double alpha, bool training, bool residual) {
-  const Shape xs = training ? Shape{3, 2, 3, 3} : Shape{2, 2, 3, 3};
-  std::vector<InputSpec> ins = {in(xs), in({2}), in({2})};
+// C = 16: channels-last runs take the GPU's 8-channel-group kernels.
+OpCase bn_act_row(const std::string& name, Act act, double alpha, bool training, bool residual,
+                  int64_t C = 2) {
+  const Shape xs = training ? Shape{3, C, 3, 3} : Shape{2, C, 3, 3};
+  std::vector<InputSpec> ins = {in(xs), in({C}), in({C})};
   if (!training) {
-    ins.push_back(nograd({2}, Init::Normal));
-    ins.push_back(nograd({2}, Init::Positive));
+    ins.push_back(nograd({C}, Init::Normal));
+    ins.push_back(nograd({C}, Init::Positive));
   }
   if (residual) ins.push_back(in(xs));
-  const std::string row =
-      "batch_norm_act " + name + (training ? " train" : " eval") + (residual ? " residual" : "");
+  const std::string row = "batch_norm_act " + name + (training ? " train" : " eval") +
+                          (residual ? " residual" : "") + (C != 2 ? " C" + std::to_string(C) : "");
   return {row, ins, [=](const V& v) {
-    Tensor rm = training ? Tensor::zeros({2}, v[0].dtype(), v[0].device()) : v[3];
-    Tensor rv = training ? Tensor::ones({2}, v[0].dtype(), v[0].device()) : v[4];
+    Tensor rm = training ? Tensor::zeros({C}, v[0].dtype(), v[0].device()) : v[3];
+    Tensor rv = training ? Tensor::ones({C}, v[0].dtype(), v[0].device()) : v[4];
     return batch_norm_act(v[0], v[1], v[2], rm, rv, training, act, alpha,
                           residual ? v.back() : Tensor());
   }};
@@ -82,6 +84,9 @@ const std::vector<OpCase>& op_table() {
       bn_act_row("none", Act::None, 1.0, true, true),
       bn_act_row("none", Act::None, 1.0, false, false),
       bn_act_row("none", Act::None, 1.0, false, true),
+      bn_act_row("relu", Act::ReLU, 1.0, true, true, 16),
+      bn_act_row("celu 0.075", Act::CELU, 0.075, true, true, 16),
+      bn_act_row("relu", Act::ReLU, 1.0, false, false, 16),
       {"batch_norm_act celu train 2d", {in({5, 3}), in({3}), in({3})},
        [](const V& v) { return batch_norm_act(v[0], v[1], v[2], {}, {}, true, Act::CELU, 0.5); }},
       {"l2_normalize", {in({3, 5})}, [](const V& v) { return l2_normalize(v[0]); }},
