@@ -110,22 +110,16 @@ void add_utility_series(Panel& P, const std::string& title, const std::string& c
   if (!be.xy.empty()) P.series.push_back(be);
 }
 void add_bound_legend(Panel& P, bool above, bool below) {
-  if (above) {
+  auto marker = [&](const char* title, int point_type) {  // a legend entry, no data
     Series s;
-    s.title = "beyond sweep (U > marker)";
+    s.title = title;
     s.color = "#444444";
-    s.point_type = 9;
+    s.point_type = point_type;
     s.lines = false;
     P.series.push_back(s);
-  }
-  if (below) {
-    Series s;
-    s.title = "below sweep (U < marker)";
-    s.color = "#444444";
-    s.point_type = 11;
-    s.lines = false;
-    P.series.push_back(s);
-  }
+  };
+  if (above) marker("beyond sweep (U > marker)", 9);
+  if (below) marker("below sweep (U < marker)", 11);
 }
 Series acc_series(const std::string& title, const std::string& color, int dash, int pt,
                   const std::vector<std::pair<double, const Agg*>>& pts) {

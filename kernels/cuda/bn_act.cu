@@ -5,8 +5,6 @@
 // in both passes (never stored): the deterministic per-channel reduction of da and
 // da*(x - mean), then dx (and dresidual = da). Per-element maps use _rn intrinsics and the
 // expressions of bn.cu / act.cu, so the GPU matches the CPU up to summation order.
-#include <cstdlib>
-#include <string>
 #include <type_traits>
 
 #include "device_util.cuh"
@@ -122,6 +120,17 @@ struct DaFinal {
     g[3 * C + c] = save_mean[c];
   }
 };
+// dx of one element from da = d, the input value xv and its channel's g coefficients
+// (k, mean(da), mean(da*xhat)*invstd, mean; only k is used outside training).
+__device__ __forceinline__ float bn_dx(bool training, float d, float xv, double k, double mean_da,
+                                       double mean_dax, double mean) {
+  const double gd = d;
+  if (!training) return float(k * gd);
+  const double xm = __dsub_rn(double(xv), mean);
+  const double t = __dsub_rn(__dsub_rn(gd, mean_da), __dmul_rn(xm, mean_dax));
+  return float(k * t);
+}
+
 template <class S>
 struct DaApply {
   ActGrad<S> da;
@@ -135,11 +144,8 @@ struct DaApply {
     const float d = da(c, e);
     if (dres) st(dres, e, d);
     if (!dx) return;
-    const double k = g[c], gd = d;
-    if (!training) return st(dx, e, float(k * gd));
-    const double xm = __dsub_rn(double(ld(da.x, e)), g[3 * C + c]);
-    const double t = __dsub_rn(__dsub_rn(gd, g[C + c]), __dmul_rn(xm, g[2 * C + c]));
-    st(dx, e, float(k * t));
+    if (!training) return st(dx, e, bn_dx(false, d, 0.f, g[c], 0.0, 0.0, 0.0));
+    st(dx, e, bn_dx(true, d, ld(da.x, e), g[c], g[C + c], g[2 * C + c], g[3 * C + c]));
   }
 };
 
@@ -181,26 +187,14 @@ __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t
     if (a.dres) dev::st8(a.dres, e, d);
     if (!a.dx) continue;
 #pragma unroll
-    for (int l = 0; l < 8; ++l) {
-      const double gd = d[l];
-      if (!a.training) {
-        d[l] = float(k[l] * gd);
-        continue;
-      }
-      const double xm = __dsub_rn(double(xv[l]), mu[l]);
-      const double tt = __dsub_rn(__dsub_rn(gd, m1[l]), __dmul_rn(xm, m2[l]));
-      d[l] = float(k[l] * tt);
-    }
+    for (int l = 0; l < 8; ++l) d[l] = bn_dx(a.training, d[l], xv[l], k[l], m1[l], m2[l], mu[l]);
     dev::st8(a.dx, e, d);
   }
 }
 
 // SS_BN_APPLY=rows selects da_apply_rows8 where it applies (read once per process).
 bool bn_apply_rows() {
-  static const bool on = [] {
-    const char* v = std::getenv("SS_BN_APPLY");
-    return v && std::string(v) == "rows";
-  }();
+  static const bool on = env_value("SS_BN_APPLY") == "rows";
   return on;
 }
 
@@ -220,10 +214,7 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
                        save_mean, save_invstd, coef);
   const int64_t total = int64_t(N) * C * HW;
   const ActApply<S> f{x, residual, y, coef, HW, C, total < k32, act, alpha};
-  if (dev::vec8_ok(total, {x, residual, y}))
-    dev::launch_each8(ActApply8<S>{f}, total);
-  else
-    dev::launch_each(f, total);
+  dev::launch_each_or8(f, ActApply8<S>{f}, total, {x, residual, y});
 }
 
 template <class S>

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "cuda_check.h"
 #include "ss/kernels/runtime.h"
@@ -32,6 +34,17 @@ void set_release_cached_hook(void (*fn)());
 size_t mem_used_current();  // bytes held through malloc_device (workspace included)
 void reset_mem_peak();      // peak := current
 
+
+// Environment switches read by the kernels: a variable's value ("" when unset), and
+// whether it is set to something other than "" or "0".
+inline std::string env_value(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+inline bool env_flag(const char* name) {
+  const std::string v = env_value(name);
+  return !v.empty() && v != "0";
+}
 
 // Launch geometry. Elementwise kernels use grid-stride loops, so the grid cap only bounds
 // the launch size; it never changes results.

@@ -6,7 +6,6 @@
 #include <array>
 #include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -186,10 +185,7 @@ int pick(const std::vector<Perf>& perf, int count, const Plan& p, const char* wh
 
 // SS_CONV_LOG=1: one stderr line per chosen algorithm, with every candidate (for tuning).
 bool log_choices() {
-  static const bool on = [] {
-    const char* v = std::getenv("SS_CONV_LOG");
-    return v && *v && std::string(v) != "0";
-  }();
+  static const bool on = env_flag("SS_CONV_LOG");
   return on;
 }
 
@@ -330,10 +326,8 @@ void bwd_data(Storage st, const ConvGeom& g, const void* dy, const void* w, void
 // such layers at small spatial sizes (ResNet50's 8x8 stage) in a non-tensor-core engine,
 // 0.83 ms each against ~0.05 ms for the GEMM PyTorch gets from cuDNN's newer API.
 bool pointwise_nhwc(const ConvGeom& g) {
-  static const bool off = [] {  // SS_CONV_1X1_GEMM=0: leave these to cuDNN (A/B timing)
-    const char* v = std::getenv("SS_CONV_1X1_GEMM");
-    return v && std::string(v) == "0";
-  }();
+  // SS_CONV_1X1_GEMM=0: leave these to cuDNN (A/B timing)
+  static const bool off = env_value("SS_CONV_1X1_GEMM") == "0";
   return !off && g.channels_last && g.R == 1 && g.S == 1 && g.stride_h == 1 && g.stride_w == 1 &&
          g.pad_h == 0 && g.pad_w == 0 && int64_t(g.N) * g.H * g.W <= INT32_MAX;
 }

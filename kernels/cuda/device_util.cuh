@@ -85,11 +85,21 @@ template <class F>
 void launch_each8(F f, int64_t n) {
   launch_each(Each8<F>{f}, n / 8);
 }
-inline bool vec8_ok(int64_t n, std::initializer_list<const void*> ptrs) {
-  if (n % 8 != 0) return false;
+inline bool aligned16(std::initializer_list<const void*> ptrs) {  // null counts as aligned
   for (const void* p : ptrs)
     if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
   return true;
+}
+inline bool vec8_ok(int64_t n, std::initializer_list<const void*> ptrs) {
+  return n % 8 == 0 && aligned16(ptrs);
+}
+// f8 (a thread per 8 elements) where vec8_ok allows, else f (a thread per element).
+template <class F, class F8>
+void launch_each_or8(F f, F8 f8, int64_t n, std::initializer_list<const void*> ptrs) {
+  if (vec8_ok(n, ptrs))
+    launch_each8(f8, n);
+  else
+    launch_each(f, n);
 }
 __device__ __forceinline__ void ld8(const __half* p, int64_t k, float (&o)[8]) {
   const uint4 u = *reinterpret_cast<const uint4*>(p + k);

@@ -101,10 +101,7 @@ void celu_bwd_f16(const void* x, const void* dy, void* dx, int64_t n, float alph
 }
 void add_f16(const void* a, const void* b, void* y, int64_t n) {
   const Add f{H(a), H(b), H(y)};
-  if (dev::vec8_ok(n, {a, b, y}))
-    dev::launch_each8(Add8{f}, n);
-  else
-    dev::launch_each(f, n);
+  dev::launch_each_or8(f, Add8{f}, n, {a, b, y});
 }
 void scale_f16(const void* x, float s, void* y, int64_t n) {
   dev::launch_each(Scale{H(x), s, H(y)}, n);

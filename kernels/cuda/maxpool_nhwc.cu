@@ -14,24 +14,36 @@ namespace {
 using dev::ld;
 using dev::st;
 
+// A 2x2 window of output element (or 16-byte lane group) k over [N, Ho, Wo, Cv]: its first
+// corner and row stride, in units of Cv channels' elements (or lanes).
+struct Window {
+  int64_t a, row;
+  int Cv;
+  __device__ Window(int64_t k, int H, int W, int Cv_, int Ho, int Wo) : Cv(Cv_) {
+    const int cv = int(k % Cv);
+    int64_t r = k / Cv;
+    const int j = int(r % Wo);
+    r /= Wo;
+    const int i = int(r % Ho);
+    const int64_t n = r / Ho;
+    row = int64_t(W) * Cv;
+    a = ((n * H + 2 * i) * W + 2 * j) * Cv + cv;
+  }
+  // Window order: (0,0), (0,1), (1,0), (1,1).
+  __device__ int64_t corner(int q) const { return a + (q & 1) * Cv + (q >> 1) * row; }
+};
+
 template <class S>
 struct Fwd {
   const S* x;
   S* y;
   int H, W, C, Ho, Wo;
   __device__ void operator()(int64_t k) const {  // k over [N, Ho, Wo, C]
-    const int c = int(k % C);
-    int64_t r = k / C;
-    const int j = int(r % Wo);
-    r /= Wo;
-    const int i = int(r % Ho);
-    const int64_t n = r / Ho;
-    const int64_t row = int64_t(W) * C;
-    const int64_t a = ((n * H + 2 * i) * W + 2 * j) * C + c;
-    float m = ld(x, a);
-    if (ld(x, a + C) > m) m = ld(x, a + C);
-    if (ld(x, a + row) > m) m = ld(x, a + row);
-    if (ld(x, a + row + C) > m) m = ld(x, a + row + C);
+    const Window win(k, H, W, C, Ho, Wo);
+    float m = ld(x, win.corner(0));
+#pragma unroll
+    for (int q = 1; q < 4; ++q)
+      if (ld(x, win.corner(q)) > m) m = ld(x, win.corner(q));
     st(y, k, m);
   }
 };
@@ -75,29 +87,12 @@ template <class S>
 constexpr int kLanes = 16 / int(sizeof(S));
 
 template <class S>
-struct Window {
-  int64_t a, row;  // first corner and row stride, in 16-byte units
-  int Cv;
-  __device__ Window(int64_t k, int H, int W, int Cv_, int Ho, int Wo) : Cv(Cv_) {
-    const int cv = int(k % Cv);
-    int64_t r = k / Cv;
-    const int j = int(r % Wo);
-    r /= Wo;
-    const int i = int(r % Ho);
-    const int64_t n = r / Ho;
-    row = int64_t(W) * Cv;
-    a = ((n * H + 2 * i) * W + 2 * j) * Cv + cv;
-  }
-  __device__ int64_t corner(int q) const { return a + (q & 1) * Cv + (q >> 1) * row; }
-};
-
-template <class S>
 struct FwdVec {
   const uint4* x;
   uint4* y;
   int H, W, Cv, Ho, Wo;
   __device__ void operator()(int64_t k) const {  // k over [N, Ho, Wo, C / lanes]
-    const Window<S> win(k, H, W, Cv, Ho, Wo);
+    const Window win(k, H, W, Cv, Ho, Wo);
     uint4 v[4];
 #pragma unroll
     for (int q = 0; q < 4; ++q) v[q] = x[win.corner(q)];
@@ -123,7 +118,7 @@ struct BwdVec {
   uint4* dx;
   int H, W, Cv, Ho, Wo;
   __device__ void operator()(int64_t k) const {  // k over [N, Ho, Wo, C / lanes]
-    const Window<S> win(k, H, W, Cv, Ho, Wo);
+    const Window win(k, H, W, Cv, Ho, Wo);
     uint4 v[4], g[4];
 #pragma unroll
     for (int q = 0; q < 4; ++q) v[q] = x[win.corner(q)];
@@ -148,10 +143,7 @@ struct BwdVec {
 
 template <class S>
 bool vec_ok(int H, int W, int C, std::initializer_list<const void*> ptrs) {
-  if (C % kLanes<S> != 0 || H % 2 != 0 || W % 2 != 0) return false;
-  for (const void* p : ptrs)
-    if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
-  return true;
+  return C % kLanes<S> == 0 && H % 2 == 0 && W % 2 == 0 && dev::aligned16(ptrs);
 }
 
 template <class S>

@@ -325,8 +325,7 @@ bool staged_h2d(void* dst, const void* src, size_t bytes) {
   std::lock_guard<std::mutex> lock(st.mu);
   if (!st.ready) {
     st.ready = true;
-    const char* e = std::getenv("SS_CUDA_SYNC_H2D");
-    st.off = (e && *e && std::string(e) != "0") || !st.allocate();
+    st.off = env_flag("SS_CUDA_SYNC_H2D") || !st.allocate();
   }
   if (st.off) return false;
   const int i = st.next;
