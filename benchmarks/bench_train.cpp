@@ -334,7 +334,8 @@ int main(int argc, char** argv) {
         const double ips = c.batch / t, tf = ips * gflop / 1e3;
         j.update({{"img_per_s", ips}, {"ms", t * 1e3}, {"gflops", tf * 1e3}, {"tflops", tf},
                   {"pct_peak", pct_of_peak(tf)},
-                  {"peak_mem_mb", double(alloc.peak_bytes()) / 1048576.0}});
+                  {"peak_mem_mb", double(alloc.peak_bytes()) / 1048576.0},
+                  {"reserved_peak_mb", double(alloc.peak_reserved()) / 1048576.0}});
         if (gpu) j["device_peak_mb"] = double(cuda::mem_used_peak()) / 1048576.0;
         // vs_baseline: PyTorch at the same precision (eager); vs_torch_<mode>: every mode run.
         // (skipped or failed PyTorch lines carry no img_per_s: no ratio)

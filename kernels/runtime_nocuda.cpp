@@ -7,8 +7,15 @@ bool compiled() { return false; }
 int device_count() { return 0; }
 std::string unavailable_reason() { return "this build has no CUDA backend (SS_WITH_CUDA=OFF)"; }
 std::string device_name(int) { return "none"; }
+size_t device_memory_total() { return 0; }
 void* malloc_device(size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void free_device(void*) {}
+bool vm_supported() { return false; }
+std::string vm_unsupported_reason() { return "no CUDA device: " + unavailable_reason(); }
+void* vm_reserve(size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void vm_release(void*, size_t) {}
+void vm_map(void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
+void vm_unmap(void*, size_t) {}
 void memcpy_h2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void memcpy_d2h(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }
 void memcpy_d2d(void*, const void*, size_t) { SS_FAIL("no CUDA device: ", unavailable_reason()); }

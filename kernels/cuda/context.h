@@ -31,7 +31,8 @@ void* workspace(size_t bytes);
 // memory cached elsewhere (the framework's caching allocator) before one retry.
 void set_release_cached_hook(void (*fn)());
 
-size_t mem_used_current();  // bytes held through malloc_device (workspace included)
+size_t mem_used_current();  // bytes held through malloc_device and vm_map (workspace included)
+void note_device_bytes(int64_t delta);  // vm_map/vm_unmap: count their pages as held
 void reset_mem_peak();      // peak := current
 
 

@@ -171,6 +171,14 @@ bool conv_benchmark() {
   return c.conv_benchmark;
 }
 
+size_t device_memory_total() {
+  if (device_count() == 0) return 0;
+  stream();  // selects the device
+  size_t free_b = 0, total_b = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return total_b;
+}
+
 void* malloc_device(size_t bytes) {
   if (bytes == 0) return nullptr;
   stream();  // fails with a clear message when there is no device
@@ -218,6 +226,12 @@ size_t mem_used_current() {
   Context& c = ctx();
   std::lock_guard<std::mutex> lock(c.alloc_mu);
   return c.used;
+}
+void note_device_bytes(int64_t delta) {
+  Context& c = ctx();
+  std::lock_guard<std::mutex> lock(c.alloc_mu);
+  c.used = size_t(int64_t(c.used) + delta);
+  c.peak = std::max(c.peak, c.used);
 }
 void reset_mem_peak() {
   Context& c = ctx();

@@ -10,8 +10,18 @@ bool compiled();             // built with the CUDA backend
 int device_count();          // 0 when no driver/GPU (never throws)
 std::string unavailable_reason();  // why device_count() is 0, for one clear message
 std::string device_name(int dev);
+size_t device_memory_total();  // bytes on the current device (0 without one)
 void* malloc_device(size_t bytes);  // throws ss::Error on OOM naming the size
 void free_device(void* p);
+// Device virtual memory, for the caching allocator's growable heaps: an address range is
+// reserved once and kVmPage-aligned pages of it are backed with memory on demand.
+constexpr size_t kVmPage = size_t(2) << 20;
+bool vm_supported();  // a device whose driver has the VMM API
+std::string vm_unsupported_reason();
+void* vm_reserve(size_t bytes);
+void vm_release(void* base, size_t bytes);  // the whole range, all pages unmapped
+void vm_map(void* addr, size_t bytes);    // throws ss::Error on OOM, leaving nothing mapped
+void vm_unmap(void* addr, size_t bytes);  // pages of the range not mapped are skipped
 // Both return once src may be reused. An upload of up to 256 KiB is queued on the stream
 // from a page-locked staging ring without waiting for the device; larger uploads and
 // every read-back wait (SS_CUDA_SYNC_H2D=1: every upload waits).
