@@ -353,9 +353,22 @@ if [[ "${GPU_CHECK_QUICK:-0}" == perf ]]; then
   finish
 fi
 
-# GPU_CHECK_QUICK=final: the closing check of a session's changes in one short lease:
-# parity first, the issue's training numbers (ours fp32 + AMP against PyTorch eager fp32 and
-# AMP, 10 timed steps), the graph step, both profiles, memcheck, then the whole suite.
+# GPU_CHECK_QUICK=final: the closing check of a session's changes in one short lease, most
+# important first (the budget cuts from the end): parity, the issue's training numbers
+# (ours fp32 + AMP against PyTorch eager fp32 and AMP, 10 timed steps), the graph step, the
+# opt-in switches under trial (parity, then each model's step: SS_ALLOC=heap, the device
+# heap allocator; SS_BN_APPLY=rows), torch.compile, racecheck and memcheck, both profiles,
+# then the whole suite.
+trial() {  # trial VAR=VALUE LABEL: parity and both models' AMP step with one switch set
+  local setting="$1" label="$2"
+  step "parity_$label" 60 "$OUT/parity_$label.log" env "$setting" bash -c run_parity
+  for c in "resnet9 $R9" "resnet50 $R50"; do
+    set -- $c
+    step_json "train_${label}_$1" 30 "$OUT/train_${label}_$1.jsonl" env "$setting" "$TRAIN" \
+      --device cuda --case "$2" --amp --torch none --iters 10 --warmup 3
+    sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$1.jsonl"
+  done
+}
 if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   step parity 60 "$OUT/parity.log" bash -c run_parity
   for c in "resnet9 $R9" "resnet50 $R50"; do
@@ -365,18 +378,24 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   done
   step_json train_graph_resnet9 30 "$OUT/train_graph_resnet9.jsonl" \
     "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
-  # Opt-in kernels under trial: parity first, then the step time of each model.
-  SS_BN_APPLY=rows step parity_bn_rows 40 "$OUT/parity_bn_rows.log" bash -c run_parity
-  for c in "resnet9 $R9" "resnet50 $R50"; do
-    set -- $c
-    SS_BN_APPLY=rows step_json "train_bn_rows_$1" 30 "$OUT/train_bn_rows_$1.jsonl" "$TRAIN" \
-      --device cuda --case "$2" --amp --torch none --iters 10 --warmup 3
-    sed -i 's/"mode":"amp"/"mode":"amp_bnrows"/' "$OUT/train_bn_rows_$1.jsonl"
-  done
+  trial SS_ALLOC=heap heap
+  trial SS_BN_APPLY=rows bnrows
   table
+  if [[ "$PY" != none ]]; then
+    for c in "resnet9 $R9" "resnet50 $R50"; do
+      set -- $c
+      step_json "torch_compile_$1" 120 "$OUT/torch_compile_$1.jsonl" \
+        "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 10 --warmup 5 \
+        --modes compile --case "$2"
+    done
+    table
+  fi
+  if [[ -n "$SAN" ]]; then
+    step sanitizer_racecheck 60 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
+    step sanitizer_memcheck 60 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+  fi
   step profile 40 "$OUT/profile.log" bash -c run_profile
   step profile_resnet50 40 "$OUT/profile_resnet50.log" bash -c 'run_profile "$R50" resnet50'
-  [[ -n "$SAN" ]] && step sanitizer_memcheck 60 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
   step ctest 90 "$OUT/ctest.log" ctest --test-dir "$BUILD" --output-on-failure -j 12 --timeout 80
   finish
 fi

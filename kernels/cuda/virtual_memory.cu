@@ -95,6 +95,20 @@ Vmm& vmm() {
   return *v;
 }
 
+// Driver calls act on the calling thread's current context, which the runtime only makes
+// current on a thread's first runtime call: a data-loader thread may not have made one.
+void make_current(const Vmm& v) { CUDA_CHECK(cudaSetDevice(v.prop.location.id)); }
+
+// Called with v.mu held; pages not mapped are skipped.
+void unmap_page(Vmm& v, char* page) {
+  auto it = v.pages.find(page);
+  if (it == v.pages.end()) return;
+  (void)v.unmap(reinterpret_cast<CUdeviceptr>(page), v.page);
+  (void)v.release(it->second);
+  v.pages.erase(it);
+  note_device_bytes(-int64_t(v.page));
+}
+
 void check(CUresult r, const char* what) {
   if (r != CUDA_SUCCESS) SS_FAIL(what, " failed (CUresult ", int(r), ")");
 }
@@ -107,6 +121,7 @@ std::string vm_unsupported_reason() { return vmm().why_not; }
 void* vm_reserve(size_t bytes) {
   Vmm& v = vmm();
   SS_CHECK(v.why_not.empty(), "device virtual memory unavailable: ", v.why_not);
+  make_current(v);
   CUdeviceptr p = 0;
   check(v.reserve(&p, bytes, v.page, 0, 0), "cuMemAddressReserve");
   return reinterpret_cast<void*>(p);
@@ -114,54 +129,51 @@ void* vm_reserve(size_t bytes) {
 
 void vm_release(void* base, size_t bytes) {
   Vmm& v = vmm();
-  if (v.address_free) (void)v.address_free(reinterpret_cast<CUdeviceptr>(base), bytes);
+  if (!v.why_not.empty()) return;
+  make_current(v);
+  (void)v.address_free(reinterpret_cast<CUdeviceptr>(base), bytes);
 }
 
 void vm_map(void* addr, size_t bytes) {
   Vmm& v = vmm();
   SS_CHECK(v.why_not.empty(), "device virtual memory unavailable: ", v.why_not);
+  make_current(v);
   std::lock_guard<std::mutex> lock(v.mu);
   char* a = static_cast<char*>(addr);
-  for (size_t off = 0; off < bytes; off += v.page) {
-    char* pg = a + off;
+  size_t done = 0;
+  // On failure this call's pages are undone, so the caller can release its cache and retry.
+  auto fail = [&](auto&&... msg) {
+    for (size_t u = 0; u < done; u += v.page) unmap_page(v, a + u);
+    SS_FAIL(msg...);
+  };
+  for (; done < bytes; done += v.page) {
+    const auto d = reinterpret_cast<CUdeviceptr>(a + done);
     CUmemGenericAllocationHandle h{};
     const CUresult r = v.create(&h, v.page, &v.prop, 0);
-    if (r == CUDA_ERROR_OUT_OF_MEMORY) {
-      // Undo this call's pages so the caller can release its cache and retry cleanly.
-      for (size_t u = 0; u < off; u += v.page) {
-        auto it = v.pages.find(a + u);
-        (void)v.unmap(reinterpret_cast<CUdeviceptr>(a + u), v.page);
-        (void)v.release(it->second);
-        v.pages.erase(it);
-        note_device_bytes(-int64_t(v.page));
-      }
-      SS_FAIL("CUDA out of memory mapping ", (bytes >> 20), " MiB of the allocator's heap (",
-              (mem_used_current() >> 20), " MiB held by selfstudy)");
-    }
-    check(r, "cuMemCreate");
-    const auto d = reinterpret_cast<CUdeviceptr>(pg);
-    if (v.map(d, v.page, 0, h, 0) != CUDA_SUCCESS || v.set_access(d, v.page, &v.access, 1) != CUDA_SUCCESS) {
-      (void)v.unmap(d, v.page);
+    if (r == CUDA_ERROR_OUT_OF_MEMORY)
+      fail("CUDA out of memory mapping ", bytes >> 20, " MiB of the allocator's heap (",
+           mem_used_current() >> 20, " MiB held by selfstudy)");
+    if (r != CUDA_SUCCESS) fail("cuMemCreate failed (CUresult ", int(r), ")");
+    if (v.map(d, v.page, 0, h, 0) != CUDA_SUCCESS) {
       (void)v.release(h);
-      SS_FAIL("cuMemMap/cuMemSetAccess failed for a ", (v.page >> 20), " MiB heap page");
+      fail("cuMemMap failed for a ", v.page >> 20, " MiB heap page");
     }
-    v.pages[pg] = h;
+    v.pages[a + done] = h;
     note_device_bytes(int64_t(v.page));
+    if (v.set_access(d, v.page, &v.access, 1) != CUDA_SUCCESS) {
+      done += v.page;  // undone with the others
+      fail("cuMemSetAccess failed for a ", v.page >> 20, " MiB heap page");
+    }
   }
 }
 
 void vm_unmap(void* addr, size_t bytes) {
   Vmm& v = vmm();
+  if (!v.why_not.empty()) return;
+  make_current(v);
   std::lock_guard<std::mutex> lock(v.mu);
   char* a = static_cast<char*>(addr);
-  for (size_t off = 0; off < bytes; off += v.page) {
-    auto it = v.pages.find(a + off);
-    if (it == v.pages.end()) continue;
-    (void)v.unmap(reinterpret_cast<CUdeviceptr>(a + off), v.page);
-    (void)v.release(it->second);
-    v.pages.erase(it);
-    note_device_bytes(-int64_t(v.page));
-  }
+  for (size_t off = 0; off < bytes; off += v.page) unmap_page(v, a + off);
 }
 
 }  // namespace ss::cuda

@@ -11,6 +11,7 @@
 
 #include "ss/allocator.h"
 #include "ss/kernels/error.h"
+#include "ss/kernels/runtime.h"
 
 using namespace ss;
 using Backing = CachingAllocator::Backing;
@@ -174,4 +175,48 @@ TEST_CASE("allocator: a heap that runs out of address space fails with a clear e
   void* r = a.allocate(8 * MiB);  // the failed attempt left nothing behind
   CHECK(r == p);
   a.release(r);
+}
+
+// The same allocator over device memory, both backings (the heap through the CUDA VMM
+// API): bytes written to every block come back, blocks split and merge, and emptying the
+// cache returns the device memory (the driver-side count drops with it).
+TEST_CASE("CUDA allocator: device blocks of both backings keep their bytes and empty out") {
+  if (!cuda::vm_supported()) {
+    MESSAGE("CUDA allocator test skipped: ", cuda::vm_unsupported_reason());
+    return;
+  }
+  for (Backing backing : {Backing::Heap, Backing::Segments}) {
+    CAPTURE(name(backing));
+    CachingAllocator a(DeviceType::CUDA, backing, 512 * MiB);
+    REQUIRE(a.backing() == backing);
+    std::vector<std::pair<void*, std::vector<uint32_t>>> blocks;
+    std::mt19937 rng(3);
+    // two small-pool blocks, then 2, 12 and 4 MiB ones
+    for (size_t words : {size_t(1), size_t(300), size_t(1) << 19, size_t(3) << 20, size_t(1) << 20}) {
+      std::vector<uint32_t> v(words);
+      for (auto& x : v) x = uint32_t(rng());
+      void* p = a.allocate(words * 4);
+      cuda::memcpy_h2d(p, v.data(), words * 4);
+      blocks.emplace_back(p, std::move(v));
+    }
+    for (auto& [p, v] : blocks) {
+      std::vector<uint32_t> back(v.size());
+      cuda::memcpy_d2h(back.data(), p, back.size() * 4);
+      CHECK(back == v);
+    }
+    // Free the large ones, then take a block that fits where they were only if they merged.
+    for (size_t k : {size_t(2), size_t(3), size_t(4)}) a.release(blocks[k].first);
+    void* merged = a.allocate(size_t(18) * MiB);
+    CHECK(merged == blocks[2].first);
+    std::vector<uint32_t> fill(size_t(18) * MiB / 4, 0x5a5a5a5au);
+    cuda::memcpy_h2d(merged, fill.data(), fill.size() * 4);
+    std::vector<uint32_t> back(fill.size());
+    cuda::memcpy_d2h(back.data(), merged, back.size() * 4);
+    CHECK(back == fill);
+    for (size_t k : {size_t(0), size_t(1)}) a.release(blocks[k].first);
+    a.release(merged);
+    CHECK(a.bytes_reserved() > 0);
+    a.empty_cache();
+    CHECK(a.bytes_reserved() == 0);
+  }
 }
