@@ -32,7 +32,8 @@ OURS_LABEL = {"amp_graph": "AMP fp16 + CUDA graph", "amp": "AMP fp16", "fp32_gra
 SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic algorithms",
                 "cudnn1x1": "1x1 filter gradients by cuDNN (SS_CONV_1X1_GEMM=0)",
                 "bnrows": "BN backward apply by channel-group rows (SS_BN_APPLY=rows)",
-                "heap": "device heap allocator (SS_ALLOC=heap)"}
+                "heap": "device heap allocator (SS_ALLOC=heap)",
+                "padc": "RGB filter gradient on 8 zero-padded channels (SS_CONV_PAD_C=1)"}
 
 
 def ours_label(mode):

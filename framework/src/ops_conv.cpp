@@ -1,8 +1,12 @@
 // conv2d and conv_transpose2d. The transposed convolution reuses the convolution's
 // three kernels with the roles of forward and backward-data swapped.
+#include <cstdlib>
+#include <string>
+
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/conv.h"
+#include "ss/kernels/half.h"
 #include "ss/ops.h"
 
 namespace ss {
@@ -40,6 +44,31 @@ void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tenso
             SS_CUDA(
                 cuda::conv2d_bwd_filter(g, x.data<float>(), dy.data<float>(), dw.data<float>()));
           });
+}
+
+// cuDNN's legacy API runs the filter gradient of an NHWC f16 convolution whose input
+// channels are not a multiple of 8 (the RGB first layer) in a non-tensor-core engine: 2.85 ms
+// of a 17 ms ResNet9 step on an H100, where PyTorch, whose cuDNN frontend pads such inputs
+// to 8 channels, spent 0.18 ms. Same here: zero channels appended to the saved input give
+// filter-gradient columns that are dropped. Opt-in (SS_CONV_PAD_C=1) until it has run on a
+// GPU.
+bool pad_filter_grad(const ConvGeom& g, const Tensor& x) {
+  static const bool on = [] {
+    const char* v = std::getenv("SS_CONV_PAD_C");
+    return v && std::string(v) == "1";
+  }();
+  return on && g.channels_last && is_half(x) && g.C % 8 != 0;
+}
+Tensor filter_grad_padded(ConvGeom g, const Tensor& x, const Tensor& dy) {
+  const int c = g.C, cp = (c + 7) / 8 * 8;
+  Tensor xp = empty_channels_last({g.N, cp, g.H, g.W}, x.dtype(), x.device());
+  SS_CUDA(cuda::copy_channels_f16(x.raw(), c, xp.raw(), cp, int64_t(g.N) * g.H * g.W));
+  g.C = cp;
+  Tensor dwp = empty_channels_last({g.K, cp, g.R, g.S}, x.dtype(), x.device());
+  conv_bwd_filter(g, xp, dy, dwp);
+  Tensor dw = empty_channels_last({g.K, c, g.R, g.S}, x.dtype(), x.device());
+  SS_CUDA(cuda::copy_channels_f16(dwp.raw(), cp, dw.raw(), c, int64_t(g.K) * g.R * g.S));
+  return dw;
 }
 
 Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, Conv2dArgs a) {
@@ -82,7 +111,9 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, C
       conv_bwd_data(g, dy, ws, dx);
       if (nhwc && !native) dx = dx.channels_last();
     }
-    if (need_dw) {
+    if (need_dw && pad_filter_grad(g, xs)) {
+      dw = filter_grad_padded(g, xs, dy).contiguous();
+    } else if (need_dw) {
       dw = native ? empty_channels_last(ws.shape(), ws.dtype(), ws.device())
                   : Tensor::empty(ws.shape(), ws.dtype(), ws.device());
       conv_bwd_filter(g, xs, dy, dw);

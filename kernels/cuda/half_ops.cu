@@ -84,6 +84,17 @@ struct BiasFinal {
   __device__ void operator()(int c, const double* tot) const { st(db, c, float(tot[0])); }
 };
 
+struct CopyChannels {  // dst[r, c] = c < c_src ? src[r, c] : 0, rows of c_dst channels
+  const __half* src;
+  __half* dst;
+  int c_src, c_dst;
+  __device__ void operator()(int64_t i) const {
+    const int64_t r = i / c_dst;
+    const int c = int(i - r * c_dst);
+    dst[i] = c < c_src ? src[r * c_src + c] : __float2half(0.f);
+  }
+};
+
 const __half* H(const void* p) { return static_cast<const __half*>(p); }
 __half* H(void* p) { return static_cast<__half*>(p); }
 
@@ -105,6 +116,9 @@ void add_f16(const void* a, const void* b, void* y, int64_t n) {
 }
 void scale_f16(const void* x, float s, void* y, int64_t n) {
   dev::launch_each(Scale{H(x), s, H(y)}, n);
+}
+void copy_channels_f16(const void* src, int c_src, void* dst, int c_dst, int64_t rows) {
+  dev::launch_each(CopyChannels{H(src), H(dst), c_src, c_dst}, rows * c_dst);
 }
 void bias_add_f16(void* y, const void* bias, int64_t N, int C, int64_t inner) {
   const int64_t n = N * C * inner;

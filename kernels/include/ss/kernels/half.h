@@ -12,6 +12,9 @@ void relu_bwd_f16(const void* x, const void* dy, void* dx, int64_t n);
 void celu_fwd_f16(const void* x, void* y, int64_t n, float alpha);
 void celu_bwd_f16(const void* x, const void* dy, void* dx, int64_t n, float alpha);
 void add_f16(const void* a, const void* b, void* y, int64_t n);
+// Channels-last rows to a different channel count: dst[r, c] = src[r, c] for c < c_src,
+// zeros beyond (pads with zero channels, or crops when c_dst < c_src).
+void copy_channels_f16(const void* src, int c_src, void* dst, int c_dst, int64_t rows);
 void scale_f16(const void* x, float s, void* y, int64_t n);
 // y[N, C, inner] += bias[C]; db[C] = sum over N and inner of dy (double accumulation).
 void bias_add_f16(void* y, const void* bias, int64_t N, int C, int64_t inner);
