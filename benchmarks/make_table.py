@@ -33,7 +33,8 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
                 "cudnn1x1": "1x1 filter gradients by cuDNN (SS_CONV_1X1_GEMM=0)",
                 "bnrows": "BN backward apply by channel-group rows (SS_BN_APPLY=rows)",
                 "heap": "device heap allocator (SS_ALLOC=heap)",
-                "padc": "RGB filter gradient on 8 zero-padded channels (SS_CONV_PAD_C=1)"}
+                "padc": "RGB filter gradient on 8 zero-padded channels (SS_CONV_PAD_C=1)",
+                "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)"}
 
 
 def ours_label(mode):
