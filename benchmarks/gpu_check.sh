@@ -357,7 +357,8 @@ fi
 # important first (the budget cuts from the end): parity, the issue's training numbers
 # (ours fp32 + AMP against PyTorch eager fp32 and AMP, 10 timed steps), the graph step, the
 # opt-in switches under trial (parity, then each model's step: SS_ALLOC=heap, the device
-# heap allocator; SS_BN_APPLY=rows; SS_CONV_PAD_C=1; SS_BN_STATS=onepass), torch.compile, racecheck and memcheck, both profiles,
+# heap allocator; SS_BN_APPLY=rows; SS_CONV_PAD_C=1; SS_BN_STATS=onepass; SS_BN_CUDNN=1),
+# torch.compile, racecheck and memcheck, both profiles,
 # then the whole suite.
 trial() {  # trial VAR=VALUE LABEL: parity and both models' AMP step with one switch set
   local setting="$1" label="$2"
@@ -382,6 +383,7 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   trial SS_BN_APPLY=rows bnrows
   trial SS_CONV_PAD_C=1 padc
   trial SS_BN_STATS=onepass onepass
+  trial SS_BN_CUDNN=1 bncudnn
   table
   if [[ "$PY" != none ]]; then
     for c in "resnet9 $R9" "resnet50 $R50"; do

@@ -34,7 +34,8 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
                 "bnrows": "BN backward apply by channel-group rows (SS_BN_APPLY=rows)",
                 "heap": "device heap allocator (SS_ALLOC=heap)",
                 "padc": "RGB filter gradient on 8 zero-padded channels (SS_CONV_PAD_C=1)",
-                "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)"}
+                "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)",
+                "bncudnn": "cuDNN's semi-persistent NHWC batch norm + ReLU (SS_BN_CUDNN=1)"}
 
 
 def ours_label(mode):

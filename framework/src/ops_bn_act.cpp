@@ -5,6 +5,8 @@
 // anyway) or the residual for CELU with a residual. The unfused ops would also keep the
 // activation's input (BN's output, or BN's output + residual): one activation less.
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "op_util.h"
@@ -13,6 +15,64 @@
 #include "ss/ops.h"
 
 namespace ss {
+namespace {
+
+// SS_BN_CUDNN=1 (opt-in until it has run on a GPU): f16 channels-last training batch norm
+// by cuDNN's semi-persistent NHWC kernels (what PyTorch's AMP step runs), with ReLU and
+// the residual add fused in. They read each activation once per direction where ours
+// (bn_act.cu) read it twice; CELU, and identity with a residual, stay with ours.
+bool use_cudnn_bn(const Tensor& x_in, const Tensor& x, bool half, bool training, Act act,
+                  bool residual, double eps) {
+  static const bool on = [] {
+    const char* v = std::getenv("SS_BN_CUDNN");
+    return v && std::string(v) == "1";
+  }();
+  return on && half && training && (x_in.dim() == 2 || !x.is_contiguous()) && eps >= 1e-5 &&
+         (act == Act::ReLU || (act == Act::None && !residual));
+}
+
+// r: residual_in laid out like x (for cuDNN); the graph links to residual_in itself.
+Tensor batch_norm_act_cudnn(const Tensor& x_in, const Tensor& x, const Tensor& residual_in,
+                            const Tensor& r, const Tensor& gamma, const Tensor& beta,
+                            Tensor rmean, Tensor rvar, Act act, double momentum, double eps) {
+  // (unused in a build without CUDA, where SS_CUDA only fails)
+  [[maybe_unused]] const int N = int(x_in.size(0)), C = int(x_in.size(1));
+  [[maybe_unused]] const int H = x_in.dim() == 4 ? int(x_in.size(2)) : 1;
+  [[maybe_unused]] const int W = x_in.dim() == 4 ? int(x_in.size(3)) : 1;
+  const bool residual = r.defined();
+  Tensor y = Tensor::empty_like(x);
+  Tensor smean = Tensor::empty({C}, DType::F32, x.device());
+  Tensor sinv = Tensor::empty({C}, DType::F32, x.device());
+  int64_t reserve_bytes = 0;
+  SS_CUDA(reserve_bytes = int64_t(cuda::bn_cudnn_reserve_bytes(N, C, H, W, act, residual)));
+  Tensor reserve = Tensor::empty({reserve_bytes}, DType::U8, x.device());
+  SS_CUDA(cuda::bn_act_fwd_cudnn_f16(
+      x.raw(), residual ? r.raw() : nullptr, N, C, H, W, gamma.data<float>(), beta.data<float>(),
+      float(eps), float(momentum), rmean.defined() ? rmean.data<float>() : nullptr,
+      rvar.defined() ? rvar.data<float>() : nullptr, act, y.raw(), smean.data<float>(),
+      sinv.data<float>(), reserve.raw()));
+  if (!any_requires_grad({x_in, gamma, beta, residual_in})) return y;
+  const bool want_dres = residual && residual_in.requires_grad();
+  Tensor xs = x.detach(), gs = gamma.detach(), bs = beta.detach();
+  Tensor ys = act == Act::ReLU ? y.detach() : Tensor();
+  record(y, "batch_norm_act", {x_in, gamma, beta, residual_in},
+         [=](const Tensor& g_in) {
+           Tensor g = g_in.to(xs.dtype()).contiguous_like(xs);
+           Tensor dx = Tensor::empty_like(xs);
+           Tensor dg = Tensor::empty({C}, DType::F32, xs.device());
+           Tensor db = Tensor::empty({C}, DType::F32, xs.device());
+           Tensor dr = residual ? Tensor::empty_like(xs) : Tensor();  // cuDNN writes it anyway
+           SS_CUDA(cuda::bn_act_bwd_cudnn_f16(
+               xs.raw(), ys.defined() ? ys.raw() : nullptr, g.raw(), N, C, H, W,
+               gs.data<float>(), bs.data<float>(), smean.data<float>(), sinv.data<float>(),
+               float(eps), act, residual, reserve.raw(), dx.raw(), dg.data<float>(),
+               db.data<float>(), residual ? dr.raw() : nullptr));
+           return std::vector<Tensor>{dx, dg, db, want_dres ? dr : Tensor()};
+         });
+  return y;
+}
+
+}  // namespace
 
 Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, Tensor rmean,
                       Tensor rvar, bool training, Act act, double alpha,
@@ -56,6 +116,9 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
     HW = 1;
   }
   Tensor r = residual_in.defined() ? residual_in.contiguous_like(x) : Tensor();
+  if (use_cudnn_bn(x_in, x, half, training, act, r.defined(), eps))
+    return batch_norm_act_cudnn(x_in, x, residual_in, r, gamma, beta, rmean, rvar, act, momentum,
+                                eps);
   Tensor y = Tensor::empty_like(x);
   const DType pt = gamma.dtype();
   Tensor smean = Tensor::empty({C}, pt, x.device());

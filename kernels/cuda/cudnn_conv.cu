@@ -14,34 +14,12 @@
 #include <vector>
 
 #include "context.h"
+#include "cudnn_desc.h"
 #include "ss/kernels/conv.h"
 #include "ss/kernels/gemm.h"
 
 namespace ss::cuda {
 namespace {
-
-// RAII descriptor wrappers (flashlight style); destructors must not throw.
-struct TensorDesc {
-  cudnnTensorDescriptor_t d = nullptr;
-  TensorDesc() { CUDNN_CHECK(cudnnCreateTensorDescriptor(&d)); }
-  ~TensorDesc() { CUDNN_CHECK_PRINT(cudnnDestroyTensorDescriptor(d)); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
-};
-struct FilterDesc {
-  cudnnFilterDescriptor_t d = nullptr;
-  FilterDesc() { CUDNN_CHECK(cudnnCreateFilterDescriptor(&d)); }
-  ~FilterDesc() { CUDNN_CHECK_PRINT(cudnnDestroyFilterDescriptor(d)); }
-  FilterDesc(const FilterDesc&) = delete;
-  FilterDesc& operator=(const FilterDesc&) = delete;
-};
-struct ConvDesc {
-  cudnnConvolutionDescriptor_t d = nullptr;
-  ConvDesc() { CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d)); }
-  ~ConvDesc() { CUDNN_CHECK_PRINT(cudnnDestroyConvolutionDescriptor(d)); }
-  ConvDesc(const ConvDesc&) = delete;
-  ConvDesc& operator=(const ConvDesc&) = delete;
-};
 
 template <class Algo>
 struct Choice {

@@ -1,0 +1,113 @@
+// cuDNN's NHWC batch norm for the f16 training step (bn_act.h, bn_*_cudnn_f16): the
+// semi-persistent kernels keep a channel group's data on chip between the statistics and
+// the normalisation, so forward and backward read each activation once, where our own
+// kernels (bn_act.cu) read it twice in each direction. The activation and the residual
+// add are fused in where cuDNN allows (ReLU only).
+//
+// These entry points are cuDNN's legacy batch-norm API (deprecated in cuDNN 9 but present,
+// and what PyTorch 2.x calls for its own cuDNN batch norm).
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "context.h"
+#include "cudnn_desc.h"
+#include "ss/kernels/bn_act.h"
+
+namespace ss::cuda {
+namespace {
+
+constexpr cudnnBatchNormMode_t kMode = CUDNN_BATCHNORM_SPATIAL_PERSISTENT;
+
+cudnnBatchNormOps_t ops_of(Act act, bool residual) {
+  SS_CHECK(act == Act::ReLU || (act == Act::None && !residual),
+           "cuDNN batch norm: only identity or ReLU (the latter with or without a residual)");
+  if (act == Act::None) return CUDNN_BATCHNORM_OPS_BN;
+  return residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION : CUDNN_BATCHNORM_OPS_BN_ACTIVATION;
+}
+
+// Descriptors of one activation shape: the data (NHWC f16) and the derived per-channel
+// parameter descriptor (1xCx1x1 f32).
+struct Shape {
+  TensorDesc x, bn;
+};
+
+Shape& shape_for(int N, int C, int H, int W) {
+  static std::mutex mu;
+  static std::map<std::array<int, 4>, std::unique_ptr<Shape>> shapes;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = shapes[{N, C, H, W}];
+  if (!slot) {
+    slot = std::make_unique<Shape>();
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(slot->x.d, CUDNN_TENSOR_NHWC, CUDNN_DATA_HALF, N, C, H, W));
+    CUDNN_CHECK(cudnnDeriveBNTensorDescriptor(slot->bn.d, slot->x.d, kMode));
+  }
+  return *slot;
+}
+
+cudnnActivationDescriptor_t relu_desc() {
+  static ActivationDesc* a = [] {
+    auto* d = new ActivationDesc;
+    CUDNN_CHECK(cudnnSetActivationDescriptor(d->d, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
+    return d;
+  }();
+  return a->d;
+}
+cudnnActivationDescriptor_t act_desc(Act act) { return act == Act::ReLU ? relu_desc() : nullptr; }
+
+}  // namespace
+
+size_t bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual) {
+  Shape& s = shape_for(N, C, H, W);
+  size_t bytes = 0;
+  CUDNN_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
+      cudnn(), kMode, ops_of(act, residual), act_desc(act), s.x.d, &bytes));
+  return bytes;
+}
+
+void bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
+                          const float* gamma, const float* beta, float eps, float momentum,
+                          float* running_mean, float* running_var, Act act, void* y,
+                          float* save_mean, float* save_invstd, void* reserve) {
+  SS_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "cuDNN batch norm: eps ", eps, " below its minimum");
+  Shape& s = shape_for(N, C, H, W);
+  const cudnnBatchNormOps_t ops = ops_of(act, z != nullptr);
+  cudnnHandle_t h = cudnn();
+  size_t ws_bytes = 0, reserve_bytes = 0;
+  CUDNN_CHECK(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
+      h, kMode, ops, s.x.d, z ? s.x.d : nullptr, s.x.d, s.bn.d, act_desc(act), &ws_bytes));
+  CUDNN_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(h, kMode, ops, act_desc(act),
+                                                                   s.x.d, &reserve_bytes));
+  void* ws = ws_bytes ? workspace(ws_bytes) : nullptr;
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnBatchNormalizationForwardTrainingEx(
+      h, kMode, ops, &one, &zero, s.x.d, x, z ? s.x.d : nullptr, z, s.x.d, y, s.bn.d, gamma,
+      beta, double(momentum), running_mean, running_var, double(eps), save_mean, save_invstd,
+      act_desc(act), ws, ws_bytes, reserve, reserve_bytes));
+}
+
+void bn_act_bwd_cudnn_f16(const void* x, const void* y, const void* dy, int N, int C, int H,
+                          int W, const float* gamma, const float* beta, const float* save_mean,
+                          const float* save_invstd, float eps, Act act, bool residual,
+                          const void* reserve, void* dx, float* dgamma, float* dbeta, void* dz) {
+  Shape& s = shape_for(N, C, H, W);
+  const cudnnBatchNormOps_t ops = ops_of(act, residual);
+  cudnnHandle_t h = cudnn();
+  const bool has_act = act != Act::None;
+  size_t ws_bytes = 0, reserve_bytes = 0;
+  CUDNN_CHECK(cudnnGetBatchNormalizationBackwardExWorkspaceSize(
+      h, kMode, ops, s.x.d, has_act ? s.x.d : nullptr, s.x.d, residual ? s.x.d : nullptr, s.x.d,
+      s.bn.d, act_desc(act), &ws_bytes));
+  CUDNN_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(h, kMode, ops, act_desc(act),
+                                                                   s.x.d, &reserve_bytes));
+  void* ws = ws_bytes ? workspace(ws_bytes) : nullptr;
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnBatchNormalizationBackwardEx(
+      h, kMode, ops, &one, &zero, &one, &zero, s.x.d, x, has_act ? s.x.d : nullptr,
+      has_act ? y : nullptr, s.x.d, dy, residual ? s.x.d : nullptr, residual ? dz : nullptr,
+      s.x.d, dx, s.bn.d, gamma, beta, dgamma, dbeta, double(eps), save_mean, save_invstd,
+      act_desc(act), ws, ws_bytes, const_cast<void*>(reserve), reserve_bytes));
+}
+
+}  // namespace ss::cuda
