@@ -360,14 +360,17 @@ fi
 # heap allocator; SS_BN_APPLY=rows; SS_CONV_PAD_C=1; SS_BN_STATS=onepass; SS_BN_CUDNN=1),
 # torch.compile, racecheck and memcheck, both profiles,
 # then the whole suite.
-trial() {  # trial VAR=VALUE LABEL: parity and both models' AMP step with one switch set
-  local setting="$1" label="$2"
-  step "parity_$label" 60 "$OUT/parity_$label.log" env "$setting" bash -c run_parity
+trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
+  local label="$1"
+  shift
+  step "parity_$label" 60 "$OUT/parity_$label.log" env "$@" bash -c run_parity
   for c in "resnet9 $R9" "resnet50 $R50"; do
-    set -- $c
-    step_json "train_${label}_$1" 30 "$OUT/train_${label}_$1.jsonl" env "$setting" "$TRAIN" \
-      --device cuda --case "$2" --amp --torch none --iters 10 --warmup 3
-    sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$1.jsonl"
+    set -- "$@" $c
+    local model="${*: -2:1}" case="${*: -1}"
+    set -- "${@:1:$#-2}"
+    step_json "train_${label}_$model" 30 "$OUT/train_${label}_$model.jsonl" env "$@" "$TRAIN" \
+      --device cuda --case "$case" --amp --torch none --iters 10 --warmup 3
+    sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$model.jsonl"
   done
 }
 if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
@@ -379,11 +382,13 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   done
   step_json train_graph_resnet9 30 "$OUT/train_graph_resnet9.jsonl" \
     "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
-  trial SS_ALLOC=heap heap
-  trial SS_BN_APPLY=rows bnrows
-  trial SS_CONV_PAD_C=1 padc
-  trial SS_BN_STATS=onepass onepass
-  trial SS_BN_CUDNN=1 bncudnn
+  TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_CONV_PAD_C=1 SS_BN_STATS=onepass SS_BN_CUDNN=1)
+  trial all "${TRIALS[@]}"  # first: the best case in case the budget runs out
+  trial heap SS_ALLOC=heap
+  trial bnrows SS_BN_APPLY=rows
+  trial padc SS_CONV_PAD_C=1
+  trial onepass SS_BN_STATS=onepass
+  trial bncudnn SS_BN_CUDNN=1
   table
   if [[ "$PY" != none ]]; then
     for c in "resnet9 $R9" "resnet50 $R50"; do
