@@ -46,29 +46,26 @@ void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tenso
           });
 }
 
-// cuDNN's legacy API runs the filter gradient of an NHWC f16 convolution whose input
-// channels are not a multiple of 8 (the RGB first layer) in a non-tensor-core engine: 2.85 ms
-// of a 17 ms ResNet9 step on an H100, where PyTorch, whose cuDNN frontend pads such inputs
-// to 8 channels, spent 0.18 ms. Same here: zero channels appended to the saved input give
-// filter-gradient columns that are dropped. Opt-in (SS_CONV_PAD_C=1) until it has run on a
-// GPU.
-bool pad_filter_grad(const ConvGeom& g, const Tensor& x) {
+// cuDNN's legacy API runs NHWC f16 convolutions whose input channels are not a multiple of
+// 8 (the RGB first layer) in non-tensor-core engines: ResNet9's filter gradient took
+// 2.85 ms of a 17 ms step on an H100 where PyTorch, whose cuDNN frontend pads such inputs
+// to 8 channels, spent 0.18 ms; ResNet50's 7x7 stem ran a 0.38 ms forward and a 0.31 ms
+// filter gradient in FMA engines. Same here: the input and the filter get zero channels up
+// to a multiple of 8 (the padded input is what backward keeps), and the gradients' extra
+// channels are dropped. Opt-in (SS_CONV_PAD_C=1) until it has run on a GPU.
+bool pad_channels_applies(const ConvGeom& g, const Tensor& x) {
   static const bool on = [] {
     const char* v = std::getenv("SS_CONV_PAD_C");
     return v && std::string(v) == "1";
   }();
   return on && g.channels_last && is_half(x) && g.C % 8 != 0;
 }
-Tensor filter_grad_padded(ConvGeom g, const Tensor& x, const Tensor& dy) {
-  const int c = g.C, cp = (c + 7) / 8 * 8;
-  Tensor xp = empty_channels_last({g.N, cp, g.H, g.W}, x.dtype(), x.device());
-  SS_CUDA(cuda::copy_channels_f16(x.raw(), c, xp.raw(), cp, int64_t(g.N) * g.H * g.W));
-  g.C = cp;
-  Tensor dwp = empty_channels_last({g.K, cp, g.R, g.S}, x.dtype(), x.device());
-  conv_bwd_filter(g, xp, dy, dwp);
-  Tensor dw = empty_channels_last({g.K, c, g.R, g.S}, x.dtype(), x.device());
-  SS_CUDA(cuda::copy_channels_f16(dwp.raw(), cp, dw.raw(), c, int64_t(g.K) * g.R * g.S));
-  return dw;
+// NHWC [n, c, h, w] -> [n, c_to, h, w]: zero channels appended, or the first c_to kept.
+Tensor copy_channels(const Tensor& t, int c_to) {
+  Tensor r = empty_channels_last({t.size(0), c_to, t.size(2), t.size(3)}, t.dtype(), t.device());
+  SS_CUDA(cuda::copy_channels_f16(t.raw(), int(t.size(1)), r.raw(), c_to,
+                                  t.size(0) * t.size(2) * t.size(3)));
+  return r;
 }
 
 Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, Conv2dArgs a) {
@@ -93,6 +90,12 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, C
   g.channels_last = native;
   Tensor x = native ? x_in : x_in.contiguous();
   Tensor w = native ? w_in.channels_last() : w_in.contiguous();
+  const int c_in = g.C;
+  if (native && pad_channels_applies(g, x)) {
+    g.C = (g.C + 7) / 8 * 8;
+    x = copy_channels(x, g.C);
+    w = copy_channels(w, g.C);
+  }
   const Shape ys{g.N, g.K, g.P(), g.Q()};
   Tensor y = native ? empty_channels_last(ys, x.dtype(), x.device())
                     : Tensor::empty(ys, x.dtype(), x.device());
@@ -102,7 +105,8 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, C
   // Only the gradients someone needs: the network's input (an image) needs none, and
   // frozen layers' weights need none; each skipped pass is a whole convolution.
   const bool need_dx = x_in.requires_grad(), need_dw = w_in.requires_grad();
-  record(y, "conv2d", {x_in, w_in}, [g, xs, ws, nhwc, native, need_dx, need_dw](const Tensor& gy) {
+  record(y, "conv2d", {x_in, w_in},
+         [g, c_in, xs, ws, nhwc, native, need_dx, need_dw](const Tensor& gy) {
     Tensor dy = native ? gy.channels_last() : gy.contiguous();
     Tensor dx, dw;
     if (need_dx) {
@@ -110,13 +114,13 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias, C
                   : Tensor::empty(xs.shape(), xs.dtype(), xs.device());
       conv_bwd_data(g, dy, ws, dx);
       if (nhwc && !native) dx = dx.channels_last();
+      if (g.C != c_in) dx = copy_channels(dx, c_in);
     }
-    if (need_dw && pad_filter_grad(g, xs)) {
-      dw = filter_grad_padded(g, xs, dy).contiguous();
-    } else if (need_dw) {
+    if (need_dw) {
       dw = native ? empty_channels_last(ws.shape(), ws.dtype(), ws.device())
                   : Tensor::empty(ws.shape(), ws.dtype(), ws.device());
       conv_bwd_filter(g, xs, dy, dw);
+      if (g.C != c_in) dw = copy_channels(dw, c_in);
       if (native) dw = dw.contiguous();  // the parameter is KCRS
     }
     return std::vector<Tensor>{dx, dw};
