@@ -27,8 +27,10 @@ bool use_cudnn_bn(const Tensor& x_in, const Tensor& x, bool half, bool training,
     const char* v = std::getenv("SS_BN_CUDNN");
     return v && std::string(v) == "1";
   }();
+  // Channels in multiples of 8, as ResNet50's all are: the 16-byte NHWC vectors cuDNN's
+  // persistent kernels are built around.
   return on && half && training && (x_in.dim() == 2 || !x.is_contiguous()) && eps >= 1e-5 &&
-         (act == Act::ReLU || (act == Act::None && !residual));
+         x_in.size(1) % 8 == 0 && (act == Act::ReLU || (act == Act::None && !residual));
 }
 
 // r: residual_in laid out like x (for cuDNN); the graph links to residual_in itself.
