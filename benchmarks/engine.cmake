@@ -16,3 +16,8 @@ set_tests_properties(bench_train_smoke PROPERTIES LABELS "bench" TIMEOUT 120)
 ss_add_bench(bench_pretrain SOURCES bench_pretrain.cpp LIBS ss_pretext CLI11::CLI11 nlohmann_json::nlohmann_json OpenMP::OpenMP_CXX)
 add_test(NAME bench_pretrain_smoke COMMAND bench_pretrain --res 32 --batch 8 --width 0.0625 --iters 1 --warmup 0 --torch none)
 set_tests_properties(bench_pretrain_smoke PROPERTIES LABELS "bench" TIMEOUT 120)
+
+# The caching allocator's backings side by side on a training-step allocation pattern.
+ss_add_bench(bench_alloc SOURCES bench_alloc.cpp LIBS ss_framework CLI11::CLI11 nlohmann_json::nlohmann_json)
+add_test(NAME bench_alloc_smoke COMMAND bench_alloc --batch 2 --steps 2)
+set_tests_properties(bench_alloc_smoke PROPERTIES LABELS "bench" TIMEOUT 60)

@@ -382,6 +382,9 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   done
   step_json train_graph_resnet9 30 "$OUT/train_graph_resnet9.jsonl" \
     "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  # the device heap (CUDA VMM) against segments on a step-like allocation pattern
+  step_json bench_alloc_cuda 20 "$OUT/bench_alloc_cuda.jsonl" "$BUILD/benchmarks/bench_alloc" \
+    --device cuda --batch 96
   TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_CONV_PAD_C=1 SS_BN_STATS=onepass SS_BN_CUDNN=1)
   trial all "${TRIALS[@]}"  # first: the best case in case the budget runs out
   trial heap SS_ALLOC=heap
