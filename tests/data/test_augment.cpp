@@ -28,7 +28,7 @@ AugParams flip_only() {
 }
 }  // namespace
 
-TEST_CASE("augment: flip twice is the identity; flip mirrors columns") {
+TEST_CASE("augment: flip twice is the identity and flip mirrors columns") {
   const int R = 16;
   auto x = ramp(2, R);
   std::vector<AugParams> p{flip_only(), flip_only()};
@@ -107,7 +107,7 @@ TEST_CASE("augment: dense targets follow the images through flip and crop") {
   CHECK(bad == 0);
 }
 
-TEST_CASE("augment: grayscale zeroes a*, b*; jitter is x * scale + shift; cutout is 0") {
+TEST_CASE("augment: grayscale zeroes a*, b* and jitter is x * scale + shift and cutout is 0") {
   const int R = 8;
   auto x = ramp(1, R);
   AugParams p;

@@ -119,7 +119,7 @@ TEST_CASE("loader: tiled epochs serve every labelled sample the right number of 
   CHECK_FALSE(vb[0].y_seg.defined());
 }
 
-TEST_CASE("loader: deterministic under a seed, independent of prefetch depth and threads; seek resumes") {
+TEST_CASE("loader: deterministic under a seed, independent of prefetch depth and threads and seek resumes") {
   auto ds = std::make_shared<const H5Dataset>(files().single);
   auto idx = Splits::make(ds->size()).labelled(100);
   LoaderOptions o;

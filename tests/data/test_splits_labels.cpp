@@ -59,7 +59,7 @@ TEST_CASE("splits: the authors' index rule for several N") {
   CHECK(Splits::make(1200).valid.indices().size() == 100);
 }
 
-TEST_CASE("splits: labelled subset is the first n train indices; too large is an error") {
+TEST_CASE("splits: labelled subset is the first n train indices and too large is an error") {
   Splits s = Splits::make(1200, "/data/0000/data_64_lab.h5");
   auto l = s.labelled(250);
   REQUIRE(l.size() == 250);

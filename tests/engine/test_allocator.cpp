@@ -113,7 +113,7 @@ TEST_CASE("allocator: a freed block is split to serve smaller requests") {
   }
 }
 
-TEST_CASE("allocator: the heap holds its live peak where segments fragment; steady state") {
+TEST_CASE("allocator: the heap holds its live peak where segments fragment, and a warm step takes nothing new") {
   CachingAllocator heap(DeviceType::CPU, Backing::Heap, 4096 * MiB);
   CachingAllocator seg(DeviceType::CPU, Backing::Segments);
   for (auto* a : {&heap, &seg}) {

@@ -11,7 +11,7 @@
 
 using namespace ss;
 
-TEST_CASE("views share storage; contiguous copies") {
+TEST_CASE("views share storage and contiguous copies") {
   Tensor a = Tensor::from_vector<float>({0, 1, 2, 3, 4, 5}, {2, 3});
   Tensor r = reshape(a, {3, 2});
   r.data<float>()[0] = 42;
@@ -159,7 +159,7 @@ TEST_CASE("device names") {
   CHECK_THROWS_WITH_AS(Device::parse("cuda:1"), doctest::Contains("only cuda:0"), ss::Error);
 }
 
-TEST_CASE("index_copy_ writes rows in place; the last of repeated indices wins") {
+TEST_CASE("index_copy_ writes rows in place and the last of repeated indices wins") {
   Tensor dst = Tensor::zeros({5, 3});
   Tensor src = Tensor::from_vector<float>({1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4}, {4, 3});
   index_copy_(dst, Tensor::from_vector<int64_t>({4, 0, 4, 2}, {4}), src);

@@ -47,7 +47,7 @@ void check_same_tensors(const std::string& a, const std::string& b) {
 }
 }  // namespace
 
-TEST_CASE("a pretrained backbone loads into the downstream model; the trainer finetunes from it") {
+TEST_CASE("a pretrained backbone loads into the downstream model and the trainer finetunes from it") {
   OneThread one_thread;
   const std::string out = small_data().run_dir("drv_rotation");
   app::pretrain(quick("rotation", out, 1));

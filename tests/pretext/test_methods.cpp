@@ -152,7 +152,7 @@ TEST_CASE("linear probe on class labels: pretrained vs random-init backbone (mea
 // minutes per method on 2 cores, so skipped by default. Run with
 //   test_pretext -tc='*longer pretraining*' --no-skip
 // The numbers in pretext/README.md come from this case.
-TEST_CASE("linear probe after longer pretraining (slow; skipped by default)" * doctest::skip()) {
+TEST_CASE("linear probe after longer pretraining (slow, skipped by default)" * doctest::skip()) {
   OneThread one_thread;
   const auto& d = small_data();
   auto ds = std::make_shared<data::H5Dataset>(d.path);

@@ -106,7 +106,7 @@ TEST_CASE("multi-object file: dense uint8 targets, no rot_mat, contact sheet tri
   CHECK(h == 3 * 128);  // 24 images -> 3 rows of the 8-wide grid
 }
 
-TEST_CASE("output is independent of thread count and chunking; resume continues exactly") {
+TEST_CASE("output is independent of thread count and chunking and resume continues exactly") {
   TempDir a("det_a"), b("det_b"), c("det_c");
   DatasetOptions oa = small(a, "1111", 150);
   oa.threads = 1;

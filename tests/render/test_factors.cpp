@@ -58,7 +58,7 @@ double chroma_spread(const Rendered& img, int inst) {
 }
 }  // namespace
 
-TEST_CASE("bits parse in the order T C V L; bad bits are a clear error") {
+TEST_CASE("bits parse in the order T C V L and bad bits are a clear error") {
   Factors f = Factors::parse("1011");
   CHECK(f.texture);
   CHECK_FALSE(f.random_colour);
@@ -75,7 +75,7 @@ TEST_CASE("bits parse in the order T C V L; bad bits are a clear error") {
     CHECK_THROWS_WITH_AS(Factors::parse(bad), doctest::Contains("unknown dataset bits"), ss::Error);
 }
 
-TEST_CASE("C off: per-class hue clusters tightly; C on: colours spread") {
+TEST_CASE("C off: per-class hue clusters tightly and C on: colours spread") {
   for (const char* bits : {"0000", "0100"}) {
     SceneConfig cfg{Factors::parse(bits), false, 11, 1200};
     std::vector<std::vector<float>> hues(kNumClasses);
@@ -99,7 +99,7 @@ TEST_CASE("C off: per-class hue clusters tightly; C on: colours spread") {
   }
 }
 
-TEST_CASE("V off: rot_mat near identity; V on: spread like N(0, 0.5) per Euler angle") {
+TEST_CASE("V off: rot_mat near identity and V on: spread like N(0, 0.5) per Euler angle") {
   for (const char* bits : {"0000", "0010"}) {
     SceneConfig cfg{Factors::parse(bits), false, 12, 1200};
     double max_angle = 0, mean_angle = 0;
@@ -121,7 +121,7 @@ TEST_CASE("V off: rot_mat near identity; V on: spread like N(0, 0.5) per Euler a
   }
 }
 
-TEST_CASE("L off: the same object is lit identically in two scenes; L on: it is not") {
+TEST_CASE("L off: the same object is lit identically in two scenes and L on: it is not") {
   for (const char* bits : {"0000", "0001"}) {
     SceneConfig cfg{Factors::parse(bits), false, 13, 1200};
     Scene a = sample_scene(cfg, 10), b = sample_scene(cfg, 20);
@@ -146,7 +146,7 @@ TEST_CASE("L off: the same object is lit identically in two scenes; L on: it is 
   }
 }
 
-TEST_CASE("T off: untextured, smooth surfaces; T on: textured object and background") {
+TEST_CASE("T off: untextured, smooth surfaces and T on: textured object and background") {
   for (const char* bits : {"0000", "1000"}) {
     SceneConfig cfg{Factors::parse(bits), false, 14, 1200};
     double obj = 0, bg = 0;

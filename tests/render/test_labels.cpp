@@ -95,7 +95,7 @@ TEST_CASE("occlusion: nearer objects win the depth test") {
   CHECK(checked > 0);  // some occlusion happened
 }
 
-TEST_CASE("splits: authors' sizes at N >= 60000, N/12 below; buckets keep splits apart") {
+TEST_CASE("splits: authors' sizes at N >= 60000, N/12 below and buckets keep splits apart") {
   Splits s = make_splits(60000);
   CHECK(s.train.begin == 0);
   CHECK(s.train.end == 50000);
