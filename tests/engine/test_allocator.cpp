@@ -3,10 +3,12 @@
 // backward-like pattern where separate segments fragment, and the cache empties.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "ss/allocator.h"
@@ -86,6 +88,43 @@ TEST_CASE("allocator: live blocks never overlap and keep their bytes, for both b
     for (auto& [p, info] : live) a.release(p);
     CHECK(a.bytes_in_use() == 0);
     // Every block merged back with its neighbours: all memory is wholly free again.
+    a.empty_cache();
+    CHECK(a.bytes_reserved() == 0);
+  }
+}
+
+// The data loader's workers allocate host tensors while the training thread does: blocks
+// handed to concurrent threads must never overlap (segments drop the lock around malloc).
+TEST_CASE("allocator: threads allocating at once get disjoint blocks, for both backings") {
+  for (Backing backing : {Backing::Heap, Backing::Segments}) {
+    CAPTURE(name(backing));
+    CachingAllocator a(DeviceType::CPU, backing, 2048 * MiB);
+    std::atomic<int> bad{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&a, &bad, t] {
+        std::mt19937 rng(100 + t);
+        std::vector<std::pair<unsigned char*, size_t>> mine;
+        for (int step = 0; step < 400; ++step) {
+          if (mine.size() < 12 && rng() % 3 != 0) {
+            const size_t bytes = rng() % 2 ? 1 + rng() % 5000 : MiB + rng() % (12 * MiB);
+            auto* p = static_cast<unsigned char*>(a.allocate(bytes));
+            std::memset(p, 16 * t + 1, bytes);
+            mine.emplace_back(p, bytes);
+          } else if (!mine.empty()) {
+            const size_t k = rng() % mine.size();
+            auto [p, bytes] = mine[k];
+            for (size_t off : {size_t(0), bytes / 2, bytes - 1})
+              if (p[off] != 16 * t + 1) ++bad;
+            a.release(p);
+            mine.erase(mine.begin() + long(k));
+          }
+        }
+        for (auto& [p, bytes] : mine) a.release(p);
+      });
+    for (auto& th : threads) th.join();
+    CHECK(bad == 0);
+    CHECK(a.bytes_in_use() == 0);
     a.empty_cache();
     CHECK(a.bytes_reserved() == 0);
   }
