@@ -33,7 +33,7 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
                 "cudnn1x1": "1x1 filter gradients by cuDNN (SS_CONV_1X1_GEMM=0)",
                 "bnrows": "BN backward apply by channel-group rows (SS_BN_APPLY=rows)",
                 "heap": "device heap allocator (SS_ALLOC=heap)",
-                "padc": "RGB filter gradient on 8 zero-padded channels (SS_CONV_PAD_C=1)",
+                "padc": "RGB layer on 8 zero-padded channels (SS_CONV_PAD_C=1)",
                 "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)",
                 "all": "every opt-in switch on trial",
                 "bncudnn": "cuDNN's semi-persistent NHWC batch norm + ReLU (SS_BN_CUDNN=1)"}
@@ -190,6 +190,40 @@ def goal_rows(cases):
     return out
 
 
+def trial_table(outdir, cases):
+    """The opt-in switches on trial (gpu_check final): parity exit code, and each model's AMP
+    step and device memory with the switch against the default AMP step of the same run."""
+    parity = {}
+    p = os.path.join(outdir, "summary.txt")
+    if os.path.exists(p):
+        with open(p) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[0].startswith("parity_"):
+                    parity[parts[0][len("parity_"):]] = parts[1]
+    labels = sorted(set(parity) | {m[len("amp_"):] for c in cases.values() for m in c["ours"]
+                                   if m.startswith("amp_") and m[len("amp_"):] in SUFFIX_LABEL})
+    if not labels:
+        return []
+    keys = sorted(cases, key=lambda k: (not k.startswith("resnet9:"), k))
+    head = "| switch | parity |" + "".join(" %s ms | %s device MB |" % (k.split(":")[0], k.split(":")[0])
+                                         for k in keys)
+    out = [head, "|---|---|" + "---:|---:|" * len(keys)]
+    for label in labels:
+        rc = parity.get(label)
+        row = "| %s | %s |" % (SUFFIX_LABEL.get(label, label),
+                               "–" if rc is None else ("pass" if rc == "0" else "**fail (%s)**" % rc))
+        for k in keys:
+            base, r = cases[k]["ours"].get("amp", {}), cases[k]["ours"].get("amp_" + label, {})
+            for field, spec in (("ms", "%.2f"), ("device_peak_mb", "%.0f")):
+                a, b = base.get(field), r.get(field)
+                row += " %s |" % ("–" if b is None else (spec % b) + (
+                    " (%.2f×)" % (b / a) if a else ""))
+        out.append(row)
+    return ["Each switch against the default AMP step of the same run (× < 1: faster or "
+            "smaller).", ""] + out
+
+
 def step_table(outdir):
     p = os.path.join(outdir, "summary.txt")
     if not os.path.exists(p):
@@ -318,6 +352,9 @@ def main():
     kt = kernel_table(a.outdir) if a.outdir else []
     if kt:
         md += ["## Where the GPU time goes (ResNet9 @64 px b512, ours AMP)", ""] + kt + [""]
+    tt = trial_table(a.outdir, cases) if a.outdir else []
+    if tt:
+        md += ["## Opt-in switches on trial", ""] + tt + [""]
     sl = sanitizer_lines(a.outdir) if a.outdir else []
     if sl:
         md += ["## compute-sanitizer", ""] + sl + [""]
