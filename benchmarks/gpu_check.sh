@@ -361,13 +361,11 @@ fi
 # torch.compile, racecheck and memcheck, both profiles,
 # then the whole suite.
 trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
-  local label="$1"
+  local label="$1" model case
   shift
   step "parity_$label" 60 "$OUT/parity_$label.log" env "$@" bash -c run_parity
   for c in "resnet9 $R9" "resnet50 $R50"; do
-    set -- "$@" $c
-    local model="${*: -2:1}" case="${*: -1}"
-    set -- "${@:1:$#-2}"
+    read -r model case <<<"$c"
     step_json "train_${label}_$model" 30 "$OUT/train_${label}_$model.jsonl" env "$@" "$TRAIN" \
       --device cuda --case "$case" --amp --torch none --iters 10 --warmup 3
     sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$model.jsonl"

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "ss/kernels/env.h"
 #include "ss/kernels/error.h"
 #include "ss/kernels/runtime.h"
 
@@ -30,8 +31,7 @@ size_t segment_size(size_t size) {
 }
 
 CachingAllocator::Backing backing_from_env(DeviceType type) {
-  const char* v = std::getenv("SS_ALLOC");
-  const std::string s = v ? v : "";
+  const std::string s = env_value("SS_ALLOC");
   if (s == "heap") return CachingAllocator::Backing::Heap;
   if (s == "segments") return CachingAllocator::Backing::Segments;
   if (!s.empty())
@@ -170,8 +170,7 @@ void CachingAllocator::add_segment(Pool& pool, size_t size, std::unique_lock<std
   auto* b = new Block{static_cast<char*>(p), seg, &pool};
   pool.segments.insert(b);
   pool.free.insert(b);
-  reserved_ += seg;
-  reserved_peak_ = std::max(reserved_peak_, reserved_);
+  grow_reserved(seg);
 }
 
 void CachingAllocator::reserve_heap(Pool& pool) {
@@ -201,22 +200,37 @@ void CachingAllocator::reserve_heap(Pool& pool) {
   pool.free.insert(b);
 }
 
-void CachingAllocator::back_pages(Pool& pool, const Block* b) {
-  const size_t first = size_t(b->ptr - pool.base) / kPage;
-  const size_t end = (size_t(b->ptr - pool.base) + b->size + kPage - 1) / kPage;
+void CachingAllocator::grow_reserved(size_t bytes) {
+  reserved_ += bytes;
+  reserved_peak_ = std::max(reserved_peak_, reserved_);
+}
+
+// Pages [first, end) of a heap into the state `on`, one system call per run of pages
+// currently in the other state.
+void CachingAllocator::set_mapped(Pool& pool, size_t first, size_t end, bool on) {
   for (size_t i = first; i < end;) {
-    if (pool.mapped[i]) {
+    if (pool.mapped[i] == on) {
       ++i;
       continue;
     }
     size_t j = i;
-    while (j < end && !pool.mapped[j]) ++j;
-    map_pages(pool.base + i * kPage, (j - i) * kPage);
-    for (size_t k = i; k < j; ++k) pool.mapped[k] = true;
-    reserved_ += (j - i) * kPage;
-    reserved_peak_ = std::max(reserved_peak_, reserved_);
+    while (j < end && pool.mapped[j] != on) ++j;
+    const size_t bytes = (j - i) * kPage;
+    if (on) {
+      map_pages(pool.base + i * kPage, bytes);
+      grow_reserved(bytes);
+    } else {
+      unmap_pages(pool.base + i * kPage, bytes);
+      reserved_ -= bytes;
+    }
+    for (size_t k = i; k < j; ++k) pool.mapped[k] = on;
     i = j;
   }
+}
+
+void CachingAllocator::back_pages(Pool& pool, const Block* b) {
+  const size_t off = size_t(b->ptr - pool.base);
+  set_mapped(pool, off / kPage, (off + b->size + kPage - 1) / kPage, true);
 }
 
 void* CachingAllocator::allocate(size_t bytes) {
@@ -276,20 +290,7 @@ void CachingAllocator::trim(Pool& pool) {
     for (Block* b : pool.free) {
       // Only pages wholly inside the free block: its neighbours may use the edge pages.
       const size_t off = size_t(b->ptr - pool.base);
-      size_t i = (off + kPage - 1) / kPage;
-      const size_t end = (off + b->size) / kPage;
-      while (i < end) {
-        if (!pool.mapped[i]) {
-          ++i;
-          continue;
-        }
-        size_t j = i;
-        while (j < end && pool.mapped[j]) ++j;
-        unmap_pages(pool.base + i * kPage, (j - i) * kPage);
-        for (size_t k = i; k < j; ++k) pool.mapped[k] = false;
-        reserved_ -= (j - i) * kPage;
-        i = j;
-      }
+      set_mapped(pool, (off + kPage - 1) / kPage, (off + b->size) / kPage, false);
     }
     return;
   }

@@ -5,13 +5,12 @@
 // anyway) or the residual for CELU with a residual. The unfused ops would also keep the
 // activation's input (BN's output, or BN's output + residual): one activation less.
 #include <cmath>
-#include <cstdlib>
-#include <string>
 #include <vector>
 
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/bn_act.h"
+#include "ss/kernels/env.h"
 #include "ss/ops.h"
 
 namespace ss {
@@ -23,10 +22,7 @@ namespace {
 // (bn_act.cu) read it twice; CELU, and identity with a residual, stay with ours.
 bool use_cudnn_bn(const Tensor& x_in, const Tensor& x, bool half, bool training, Act act,
                   bool residual, double eps) {
-  static const bool on = [] {
-    const char* v = std::getenv("SS_BN_CUDNN");
-    return v && std::string(v) == "1";
-  }();
+  static const bool on = env_value("SS_BN_CUDNN") == "1";
   // Channels in multiples of 8, as ResNet50's all are: the 16-byte NHWC vectors cuDNN's
   // persistent kernels are built around.
   return on && half && training && (x_in.dim() == 2 || !x.is_contiguous()) && eps >= 1e-5 &&
@@ -52,7 +48,7 @@ Tensor batch_norm_act_cudnn(const Tensor& x_in, const Tensor& x, const Tensor& r
       x.raw(), residual ? r.raw() : nullptr, N, C, H, W, gamma.data<float>(), beta.data<float>(),
       float(eps), float(momentum), rmean.defined() ? rmean.data<float>() : nullptr,
       rvar.defined() ? rvar.data<float>() : nullptr, act, y.raw(), smean.data<float>(),
-      sinv.data<float>(), reserve.raw()));
+      sinv.data<float>(), reserve.raw(), size_t(reserve_bytes)));
   if (!any_requires_grad({x_in, gamma, beta, residual_in})) return y;
   const bool want_dres = residual && residual_in.requires_grad();
   Tensor xs = x.detach(), gs = gamma.detach(), bs = beta.detach();
@@ -67,8 +63,8 @@ Tensor batch_norm_act_cudnn(const Tensor& x_in, const Tensor& x, const Tensor& r
            SS_CUDA(cuda::bn_act_bwd_cudnn_f16(
                xs.raw(), ys.defined() ? ys.raw() : nullptr, g.raw(), N, C, H, W,
                gs.data<float>(), bs.data<float>(), smean.data<float>(), sinv.data<float>(),
-               float(eps), act, residual, reserve.raw(), dx.raw(), dg.data<float>(),
-               db.data<float>(), residual ? dr.raw() : nullptr));
+               float(eps), act, residual, reserve.raw(), size_t(reserve.numel()), dx.raw(),
+               dg.data<float>(), db.data<float>(), residual ? dr.raw() : nullptr));
            return std::vector<Tensor>{dx, dg, db, want_dres ? dr : Tensor()};
          });
   return y;

@@ -1,11 +1,9 @@
 // conv2d and conv_transpose2d. The transposed convolution reuses the convolution's
 // three kernels with the roles of forward and backward-data swapped.
-#include <cstdlib>
-#include <string>
-
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/conv.h"
+#include "ss/kernels/env.h"
 #include "ss/kernels/half.h"
 #include "ss/ops.h"
 
@@ -54,10 +52,7 @@ void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tenso
 // to a multiple of 8 (the padded input is what backward keeps), and the gradients' extra
 // channels are dropped. Opt-in (SS_CONV_PAD_C=1) until it has run on a GPU.
 bool pad_channels_applies(const ConvGeom& g, const Tensor& x) {
-  static const bool on = [] {
-    const char* v = std::getenv("SS_CONV_PAD_C");
-    return v && std::string(v) == "1";
-  }();
+  static const bool on = env_value("SS_CONV_PAD_C") == "1";
   return on && g.channels_last && is_half(x) && g.C % 8 != 0;
 }
 // NHWC [n, c, h, w] -> [n, c_to, h, w]: zero channels appended, or the first c_to kept.

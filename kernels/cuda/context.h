@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cuda_check.h"
+#include "ss/kernels/env.h"  // env_value / env_flag for the SS_* switches
 #include "ss/kernels/runtime.h"
 
 namespace ss::cuda {
@@ -35,17 +36,6 @@ size_t mem_used_current();  // bytes held through malloc_device and vm_map (work
 void note_device_bytes(int64_t delta);  // vm_map/vm_unmap: count their pages as held
 void reset_mem_peak();      // peak := current
 
-
-// Environment switches read by the kernels: a variable's value ("" when unset), and
-// whether it is set to something other than "" or "0".
-inline std::string env_value(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-inline bool env_flag(const char* name) {
-  const std::string v = env_value(name);
-  return !v.empty() && v != "0";
-}
 
 // Launch geometry. Elementwise kernels use grid-stride loops, so the grid cap only bounds
 // the launch size; it never changes results.

@@ -69,16 +69,15 @@ size_t bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual
 void bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
                           const float* gamma, const float* beta, float eps, float momentum,
                           float* running_mean, float* running_var, Act act, void* y,
-                          float* save_mean, float* save_invstd, void* reserve) {
+                          float* save_mean, float* save_invstd, void* reserve,
+                          size_t reserve_bytes) {
   SS_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "cuDNN batch norm: eps ", eps, " below its minimum");
   Shape& s = shape_for(N, C, H, W);
   const cudnnBatchNormOps_t ops = ops_of(act, z != nullptr);
   cudnnHandle_t h = cudnn();
-  size_t ws_bytes = 0, reserve_bytes = 0;
+  size_t ws_bytes = 0;
   CUDNN_CHECK(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
       h, kMode, ops, s.x.d, z ? s.x.d : nullptr, s.x.d, s.bn.d, act_desc(act), &ws_bytes));
-  CUDNN_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(h, kMode, ops, act_desc(act),
-                                                                   s.x.d, &reserve_bytes));
   void* ws = ws_bytes ? workspace(ws_bytes) : nullptr;
   const float one = 1.f, zero = 0.f;
   CUDNN_CHECK(cudnnBatchNormalizationForwardTrainingEx(
@@ -90,17 +89,16 @@ void bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int
 void bn_act_bwd_cudnn_f16(const void* x, const void* y, const void* dy, int N, int C, int H,
                           int W, const float* gamma, const float* beta, const float* save_mean,
                           const float* save_invstd, float eps, Act act, bool residual,
-                          const void* reserve, void* dx, float* dgamma, float* dbeta, void* dz) {
+                          const void* reserve, size_t reserve_bytes, void* dx, float* dgamma,
+                          float* dbeta, void* dz) {
   Shape& s = shape_for(N, C, H, W);
   const cudnnBatchNormOps_t ops = ops_of(act, residual);
   cudnnHandle_t h = cudnn();
   const bool has_act = act != Act::None;
-  size_t ws_bytes = 0, reserve_bytes = 0;
+  size_t ws_bytes = 0;
   CUDNN_CHECK(cudnnGetBatchNormalizationBackwardExWorkspaceSize(
       h, kMode, ops, s.x.d, has_act ? s.x.d : nullptr, s.x.d, residual ? s.x.d : nullptr, s.x.d,
       s.bn.d, act_desc(act), &ws_bytes));
-  CUDNN_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(h, kMode, ops, act_desc(act),
-                                                                   s.x.d, &reserve_bytes));
   void* ws = ws_bytes ? workspace(ws_bytes) : nullptr;
   const float one = 1.f, zero = 0.f;
   CUDNN_CHECK(cudnnBatchNormalizationBackwardEx(

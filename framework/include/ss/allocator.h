@@ -89,6 +89,8 @@ class CachingAllocator {
   void add_segment(Pool& pool, size_t size, std::unique_lock<std::mutex>& lock);
   void reserve_heap(Pool& pool);
   void back_pages(Pool& pool, const Block* b);  // heap: map the pages under b
+  void set_mapped(Pool& pool, size_t first, size_t end, bool on);
+  void grow_reserved(size_t bytes);
   void trim(Pool& pool);  // give back wholly free segments / unmap pages under free blocks
   void* system_alloc(size_t bytes);
   void system_free(void* p);

@@ -54,15 +54,17 @@ void bn_act_bwd_f16(const void* x, const void* dy, const void* residual, const v
 // fused into it: act None without residual (ops BN), ReLU (BN_ACTIVATION), ReLU with a
 // residual z (BN_ADD_ACTIVATION). x, z, y, dy, dx, dz: [N, H, W, C] binary16; parameters
 // and statistics f32 (save_invstd = 1/sqrt(var + eps); running_var gets the unbiased
-// variance). The forward fills reserve (bn_cudnn_reserve_bytes) for the backward, which
-// needs the forward's y when act is ReLU. eps >= 1e-5 (cuDNN's minimum).
+// variance). The forward fills reserve (reserve_bytes = bn_cudnn_reserve_bytes) for the
+// backward, which needs the forward's y when act is ReLU. eps >= 1e-5 (cuDNN's minimum).
 size_t bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual);
 void bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
                           const float* gamma, const float* beta, float eps, float momentum,
                           float* running_mean, float* running_var, Act act, void* y,
-                          float* save_mean, float* save_invstd, void* reserve);
+                          float* save_mean, float* save_invstd, void* reserve,
+                          size_t reserve_bytes);
 void bn_act_bwd_cudnn_f16(const void* x, const void* y, const void* dy, int N, int C, int H,
                           int W, const float* gamma, const float* beta, const float* save_mean,
                           const float* save_invstd, float eps, Act act, bool residual,
-                          const void* reserve, void* dx, float* dgamma, float* dbeta, void* dz);
+                          const void* reserve, size_t reserve_bytes, void* dx, float* dgamma,
+                          float* dbeta, void* dz);
 }  // namespace ss::cuda
