@@ -260,10 +260,10 @@ def sanitizer_lines(outdir):
     return out
 
 
-def kernel_table(outdir, top=15):
+def kernel_table(outdir, model="resnet9", top=15):
     """Top kernels by total GPU time, from nsys stats (csv) or ncu (csv, one profiled step)."""
     rows, source = [], None
-    nsys = sorted(glob.glob(os.path.join(outdir, "nsys*cuda_gpu_kern_sum*.csv")))
+    nsys = sorted(glob.glob(os.path.join(outdir, "nsys_%s*cuda_gpu_kern_sum*.csv" % model)))
     if nsys:
         source = "nsys, %s" % os.path.basename(nsys[0])
         with open(nsys[0], newline="") as f:
@@ -273,7 +273,7 @@ def kernel_table(outdir, top=15):
                 except (KeyError, ValueError):
                     pass
     else:
-        p = os.path.join(outdir, "ncu_step.csv")
+        p = os.path.join(outdir, "ncu_step.csv" if model == "resnet9" else "ncu_step_%s.csv" % model)
         if not os.path.exists(p) and os.path.exists(p + ".gz"):  # committed results: gzipped
             p += ".gz"
         if os.path.exists(p):
@@ -349,9 +349,16 @@ def main():
            "allocator's live peak vs torch.cuda.max_memory_allocated (which also holds "
            "PyTorch's cuDNN workspace).", ""]
     md += ["## Training step", ""] + (training_tables(cases) or ["no bench_train results", ""])
-    kt = kernel_table(a.outdir) if a.outdir else []
-    if kt:
-        md += ["## Where the GPU time goes (ResNet9 @64 px b512, ours AMP)", ""] + kt + [""]
+    switches = ""
+    if a.outdir and os.path.exists(os.path.join(a.outdir, "profile_switches.txt")):
+        with open(os.path.join(a.outdir, "profile_switches.txt")) as f:
+            switches = f.read().strip()
+    for model, what in (("resnet9", "ResNet9 @64 px b512"), ("resnet50", "ResNet50 @128 px b96")):
+        kt = kernel_table(a.outdir, model) if a.outdir else []
+        if kt:
+            md += ["## Where the GPU time goes (%s, ours AMP%s)" % (
+                what, ", with " + switches if switches and switches != "default" else ""), ""]
+            md += kt + [""]
     tt = trial_table(a.outdir, cases) if a.outdir else []
     if tt:
         md += ["## Opt-in switches on trial", ""] + tt + [""]

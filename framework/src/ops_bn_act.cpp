@@ -30,6 +30,7 @@ bool use_cudnn_bn(const Tensor& x_in, const Tensor& x, bool half, bool training,
 }
 
 // r: residual_in laid out like x (for cuDNN); the graph links to residual_in itself.
+// Undefined when cuDNN refuses the shape (nothing written): the caller runs ours.
 Tensor batch_norm_act_cudnn(const Tensor& x_in, const Tensor& x, const Tensor& residual_in,
                             const Tensor& r, const Tensor& gamma, const Tensor& beta,
                             Tensor rmean, Tensor rvar, Act act, double momentum, double eps) {
@@ -38,17 +39,21 @@ Tensor batch_norm_act_cudnn(const Tensor& x_in, const Tensor& x, const Tensor& r
   [[maybe_unused]] const int H = x_in.dim() == 4 ? int(x_in.size(2)) : 1;
   [[maybe_unused]] const int W = x_in.dim() == 4 ? int(x_in.size(3)) : 1;
   const bool residual = r.defined();
+  size_t reserve_bytes = 0;
+  bool ok = false;
+  SS_CUDA(ok = cuda::bn_cudnn_reserve_bytes(N, C, H, W, act, residual, &reserve_bytes));
+  if (!ok) return Tensor();
   Tensor y = Tensor::empty_like(x);
   Tensor smean = Tensor::empty({C}, DType::F32, x.device());
   Tensor sinv = Tensor::empty({C}, DType::F32, x.device());
-  int64_t reserve_bytes = 0;
-  SS_CUDA(reserve_bytes = int64_t(cuda::bn_cudnn_reserve_bytes(N, C, H, W, act, residual)));
-  Tensor reserve = Tensor::empty({reserve_bytes}, DType::U8, x.device());
-  SS_CUDA(cuda::bn_act_fwd_cudnn_f16(
-      x.raw(), residual ? r.raw() : nullptr, N, C, H, W, gamma.data<float>(), beta.data<float>(),
-      float(eps), float(momentum), rmean.defined() ? rmean.data<float>() : nullptr,
-      rvar.defined() ? rvar.data<float>() : nullptr, act, y.raw(), smean.data<float>(),
-      sinv.data<float>(), reserve.raw(), size_t(reserve_bytes)));
+  Tensor reserve = Tensor::empty({int64_t(reserve_bytes)}, DType::U8, x.device());
+  SS_CUDA(ok = cuda::bn_act_fwd_cudnn_f16(
+              x.raw(), residual ? r.raw() : nullptr, N, C, H, W, gamma.data<float>(),
+              beta.data<float>(), float(eps), float(momentum),
+              rmean.defined() ? rmean.data<float>() : nullptr,
+              rvar.defined() ? rvar.data<float>() : nullptr, act, y.raw(), smean.data<float>(),
+              sinv.data<float>(), reserve.raw(), reserve_bytes));
+  if (!ok) return Tensor();
   if (!any_requires_grad({x_in, gamma, beta, residual_in})) return y;
   const bool want_dres = residual && residual_in.requires_grad();
   Tensor xs = x.detach(), gs = gamma.detach(), bs = beta.detach();
@@ -114,9 +119,11 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
     HW = 1;
   }
   Tensor r = residual_in.defined() ? residual_in.contiguous_like(x) : Tensor();
-  if (use_cudnn_bn(x_in, x, half, training, act, r.defined(), eps))
-    return batch_norm_act_cudnn(x_in, x, residual_in, r, gamma, beta, rmean, rvar, act, momentum,
-                                eps);
+  if (use_cudnn_bn(x_in, x, half, training, act, r.defined(), eps)) {
+    Tensor y = batch_norm_act_cudnn(x_in, x, residual_in, r, gamma, beta, rmean, rvar, act,
+                                    momentum, eps);
+    if (y.defined()) return y;
+  }
   Tensor y = Tensor::empty_like(x);
   const DType pt = gamma.dtype();
   Tensor smean = Tensor::empty({C}, pt, x.device());

@@ -5,6 +5,8 @@
 // in both passes (never stored): the deterministic per-channel reduction of da and
 // da*(x - mean), then dx (and dresidual = da). Per-element maps use _rn intrinsics and the
 // expressions of bn.cu / act.cu, so the GPU matches the CPU up to summation order.
+#include <algorithm>
+#include <initializer_list>
 #include <type_traits>
 
 #include "device_util.cuh"
@@ -149,18 +151,54 @@ struct DaApply {
   }
 };
 
-// Opt-in (SS_BN_APPLY=rows), untimed so far: the backward apply on NHWC data with a
-// thread per (channel group of 8, rows r, r + R, ...), so each thread reads its eight
-// channels' coefficients once (into registers) instead of per element, and moves 16 bytes
-// per array per row. Needs C/8 to divide the block size (every thread's channel group is
-// fixed across its rows). The same arithmetic as DaApply, element for element.
+// Opt-in (SS_BN_APPLY=rows), untimed so far: the forward and backward applies on NHWC
+// data with a thread per (channel group of 8, rows r, r + R, ...), so each thread reads its
+// eight channels' coefficients once (into registers) instead of per element, and moves 16
+// bytes per array per row. The per-element kernels gather every element's coefficients
+// (the backward four doubles, 64 bytes apart across a warp's 8-wide lanes): on the H100
+// they ran at 2-3x the time their DRAM traffic needs. Needs C/8 to divide the block size
+// (every thread's channel group is fixed across its rows); the grid is one resident wave
+// (resident_grid), so each thread loads its coefficients once for as many rows as possible.
+// The same arithmetic as ActApply / DaApply, element for element.
+struct RowsThread {
+  int64_t first_row, row_step;
+  int c0;
+};
+__device__ __forceinline__ RowsThread rows_thread(int C) {
+  const int G = C / 8;
+  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x;
+  const int64_t T = int64_t(gridDim.x) * kThreads;
+  return {t / G, T / G, int(t % G) * 8};
+}
+
+template <class S>
+__global__ void __launch_bounds__(kThreads) act_apply_rows8(ActApply<S> a, int64_t rows) {
+  const int C = a.C;
+  const RowsThread th = rows_thread(C);
+  float scale[8], shift[8];
+#pragma unroll
+  for (int l = 0; l < 8; ++l) {
+    scale[l] = a.coef[th.c0 + l];
+    shift[l] = a.coef[C + th.c0 + l];
+  }
+  for (int64_t row = th.first_row; row < rows; row += th.row_step) {
+    const int64_t e = row * C + th.c0;
+    float xv[8], rv[8] = {}, o[8];
+    dev::ld8(a.x, e, xv);
+    if (a.r) dev::ld8(a.r, e, rv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l)
+      o[l] = act_of(a.act, a.alpha, pre_act_v(xv[l], a.r != nullptr, rv[l], scale[l], shift[l]));
+    dev::st8(a.y, e, o);
+  }
+}
+
 template <class S>
 __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t rows) {
   const ActGrad<S>& da = a.da;
-  const int C = a.C, G = C / 8;
-  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x;
-  const int64_t T = int64_t(gridDim.x) * kThreads;
-  const int c0 = int(t % G) * 8;
+  const int C = a.C;
+  const RowsThread th = rows_thread(C);
+  const int c0 = th.c0;
   const bool celu = da.act == Act::CELU, relu = da.act == Act::ReLU;
   const bool need_x = celu || (a.dx && a.training);
   double k[8], m1[8], m2[8], mu[8];
@@ -175,7 +213,7 @@ __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t
     scale[l] = celu ? da.coef[c] : 0.f;
     shift[l] = celu ? da.coef[C + c] : 0.f;
   }
-  for (int64_t row = t / G; row < rows; row += T / G) {
+  for (int64_t row = th.first_row; row < rows; row += th.row_step) {
     const int64_t e = row * C + c0;
     float dy[8], yv[8] = {}, xv[8] = {}, rv[8] = {}, d[8];
     dev::ld8(da.dy, e, dy);
@@ -192,10 +230,14 @@ __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t
   }
 }
 
-// SS_BN_APPLY=rows selects da_apply_rows8 where it applies (read once per process).
-bool bn_apply_rows() {
+// SS_BN_APPLY=rows selects the rows kernels where they apply: NHWC data (HW == 1, N counts
+// rows of C channels), 8-channel groups that divide the block, 16-byte aligned arrays.
+bool rows8_applies(int HW, int C, int64_t total, std::initializer_list<const void*> ptrs) {
   static const bool on = env_value("SS_BN_APPLY") == "rows";
-  return on;
+  return on && HW == 1 && C % 8 == 0 && kThreads % (C / 8) == 0 && dev::vec8_ok(total, ptrs);
+}
+unsigned rows8_grid(int64_t rows, int C, unsigned resident) {
+  return std::min(grid_for(rows * (C / 8)), resident);
 }
 
 template <class S>
@@ -214,6 +256,12 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
                        save_mean, save_invstd, coef);
   const int64_t total = int64_t(N) * C * HW;
   const ActApply<S> f{x, residual, y, coef, HW, C, total < k32, act, alpha};
+  if (rows8_applies(HW, C, total, {x, residual, y})) {
+    static const unsigned resident = resident_grid(reinterpret_cast<const void*>(&act_apply_rows8<S>));
+    act_apply_rows8<<<rows8_grid(N, C, resident), kThreads, 0, stream()>>>(f, N);
+    CUDA_CHECK_LAUNCH();
+    return;
+  }
   dev::launch_each_or8(f, ActApply8<S>{f}, total, {x, residual, y});
 }
 
@@ -235,10 +283,9 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
   if (!dx && !dresidual) return;
   const int64_t total = int64_t(N) * C * HW;
   const DaApply<S> f{da, dx, dresidual, g, HW, C, total < k32, training};
-  if (bn_apply_rows() && HW == 1 && C % 8 == 0 && kThreads % (C / 8) == 0 &&
-      dev::vec8_ok(total, {x, dy, residual, y, dx, dresidual})) {
-    const int64_t rows = N;  // HW == 1: N counts rows of C channels
-    da_apply_rows8<<<grid_for(rows * (C / 8)), kThreads, 0, stream()>>>(f, rows);
+  if (rows8_applies(HW, C, total, {x, dy, residual, y, dx, dresidual})) {
+    static const unsigned resident = resident_grid(reinterpret_cast<const void*>(&da_apply_rows8<S>));
+    da_apply_rows8<<<rows8_grid(N, C, resident), kThreads, 0, stream()>>>(f, N);
     CUDA_CHECK_LAUNCH();
     return;
   }

@@ -45,6 +45,11 @@ inline unsigned grid_for(int64_t n, int threads = kThreads, int64_t cap = 8192) 
   return unsigned(std::max<int64_t>(1, std::min(blocks, cap)));
 }
 
+// Blocks of kThreads threads that fit on the device at once (SMs x blocks per SM for this
+// kernel's registers): the grid of a kernel that loops over rows and loads per-thread
+// state once, so every thread gets as many rows as possible.
+unsigned resident_grid(const void* kernel);
+
 // Scoped NVTX range so Nsight timelines read like the model; free when no tool is attached.
 class NvtxRange {
  public:

@@ -7,9 +7,11 @@
 // These entry points are cuDNN's legacy batch-norm API (deprecated in cuDNN 9 but present,
 // and what PyTorch 2.x calls for its own cuDNN batch norm).
 #include <array>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "context.h"
 #include "cudnn_desc.h"
@@ -56,34 +58,71 @@ cudnnActivationDescriptor_t relu_desc() {
 }
 cudnnActivationDescriptor_t act_desc(Act act) { return act == Act::ReLU ? relu_desc() : nullptr; }
 
-}  // namespace
-
-size_t bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual) {
-  Shape& s = shape_for(N, C, H, W);
-  size_t bytes = 0;
-  CUDNN_CHECK(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
-      cudnn(), kMode, ops_of(act, residual), act_desc(act), s.x.d, &bytes));
-  return bytes;
+// cuDNN answers NOT_SUPPORTED (or BAD_PARAM) for shapes its persistent kernels do not
+// cover; such a shape stays with our kernels, remembered so the refused call is not retried
+// every step.
+using ShapeKey = std::array<int, 6>;
+std::mutex refused_mu;
+std::set<ShapeKey> refused;
+ShapeKey key_of(int N, int C, int H, int W, Act act, bool residual) {
+  return {N, C, H, W, int(act), int(residual)};
+}
+bool was_refused(const ShapeKey& k) {
+  std::lock_guard<std::mutex> lock(refused_mu);
+  return refused.count(k) != 0;
+}
+// true: go on; false: cuDNN refused this shape (warned once); any other error throws.
+bool accepted(cudnnStatus_t st, const ShapeKey& k, const char* what) {
+  if (st == CUDNN_STATUS_SUCCESS) return true;
+  const int category = int(st) / 1000 * 1000;  // cuDNN 9 groups its codes by thousands
+  if (category != CUDNN_STATUS_NOT_SUPPORTED && category != CUDNN_STATUS_BAD_PARAM)
+    CUDNN_CHECK(st);
+  std::lock_guard<std::mutex> lock(refused_mu);
+  if (refused.insert(k).second)
+    std::fprintf(stderr,
+                 "warning: cuDNN batch norm refused N=%d C=%d H=%d W=%d act=%d residual=%d in "
+                 "%s (%s); this shape uses our kernels\n",
+                 k[0], k[1], k[2], k[3], k[4], k[5], what, cudnnGetErrorString(st));
+  return false;
 }
 
-void bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
+}  // namespace
+
+bool bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual, size_t* bytes) {
+  const ShapeKey k = key_of(N, C, H, W, act, residual);
+  if (was_refused(k)) return false;
+  Shape& s = shape_for(N, C, H, W);
+  *bytes = 0;
+  return accepted(cudnnGetBatchNormalizationTrainingExReserveSpaceSize(
+                      cudnn(), kMode, ops_of(act, residual), act_desc(act), s.x.d, bytes),
+                  k, "the reserve-size query");
+}
+
+bool bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
                           const float* gamma, const float* beta, float eps, float momentum,
                           float* running_mean, float* running_var, Act act, void* y,
                           float* save_mean, float* save_invstd, void* reserve,
                           size_t reserve_bytes) {
   SS_CHECK(eps >= CUDNN_BN_MIN_EPSILON, "cuDNN batch norm: eps ", eps, " below its minimum");
+  const ShapeKey k = key_of(N, C, H, W, act, z != nullptr);
+  if (was_refused(k)) return false;
   Shape& s = shape_for(N, C, H, W);
   const cudnnBatchNormOps_t ops = ops_of(act, z != nullptr);
   cudnnHandle_t h = cudnn();
   size_t ws_bytes = 0;
-  CUDNN_CHECK(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
-      h, kMode, ops, s.x.d, z ? s.x.d : nullptr, s.x.d, s.bn.d, act_desc(act), &ws_bytes));
+  if (!accepted(cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
+                    h, kMode, ops, s.x.d, z ? s.x.d : nullptr, s.x.d, s.bn.d, act_desc(act),
+                    &ws_bytes),
+                k, "the workspace query"))
+    return false;
   void* ws = ws_bytes ? workspace(ws_bytes) : nullptr;
   const float one = 1.f, zero = 0.f;
-  CUDNN_CHECK(cudnnBatchNormalizationForwardTrainingEx(
-      h, kMode, ops, &one, &zero, s.x.d, x, z ? s.x.d : nullptr, z, s.x.d, y, s.bn.d, gamma,
-      beta, double(momentum), running_mean, running_var, double(eps), save_mean, save_invstd,
-      act_desc(act), ws, ws_bytes, reserve, reserve_bytes));
+  return accepted(cudnnBatchNormalizationForwardTrainingEx(
+                      h, kMode, ops, &one, &zero, s.x.d, x, z ? s.x.d : nullptr, z, s.x.d, y,
+                      s.bn.d, gamma, beta, double(momentum), running_mean, running_var,
+                      double(eps), save_mean, save_invstd, act_desc(act), ws, ws_bytes, reserve,
+                      reserve_bytes),
+                  k, "the forward");
 }
 
 void bn_act_bwd_cudnn_f16(const void* x, const void* y, const void* dy, int N, int C, int H,

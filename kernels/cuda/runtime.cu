@@ -441,6 +441,14 @@ void synchronize() {
 }
 
 
+unsigned resident_grid(const void* kernel) {
+  int dev = 0, sms = 0, per_sm = 0;
+  CUDA_CHECK(cudaGetDevice(&dev));
+  CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+  return unsigned(std::max(1, sms * per_sm));
+}
+
 bool capturing() {
   if (device_count() == 0) return false;
   cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;

@@ -89,6 +89,7 @@ const std::vector<OpCase>& op_table() {
       bn_act_row("relu", Act::ReLU, 1.0, true, false, 16),  // with the next: cuDNN's BN ops too
       bn_act_row("none", Act::None, 1.0, true, false, 16),
       bn_act_row("celu 0.075", Act::CELU, 0.075, true, true, 16),
+      bn_act_row("celu 0.075", Act::CELU, 0.075, true, false, 16),
       bn_act_row("relu", Act::ReLU, 1.0, false, false, 16),
       {"batch_norm_act celu train 2d", {in({5, 3}), in({3}), in({3})},
        [](const V& v) { return batch_norm_act(v[0], v[1], v[2], {}, {}, true, Act::CELU, 0.5); }},

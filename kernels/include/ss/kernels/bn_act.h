@@ -54,10 +54,12 @@ void bn_act_bwd_f16(const void* x, const void* dy, const void* residual, const v
 // fused into it: act None without residual (ops BN), ReLU (BN_ACTIVATION), ReLU with a
 // residual z (BN_ADD_ACTIVATION). x, z, y, dy, dx, dz: [N, H, W, C] binary16; parameters
 // and statistics f32 (save_invstd = 1/sqrt(var + eps); running_var gets the unbiased
-// variance). The forward fills reserve (reserve_bytes = bn_cudnn_reserve_bytes) for the
-// backward, which needs the forward's y when act is ReLU. eps >= 1e-5 (cuDNN's minimum).
-size_t bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual);
-void bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
+// variance). The forward fills reserve (reserve_bytes from bn_cudnn_reserve_bytes) for the
+// backward, which needs the forward's y when act is ReLU. Both the reserve query and the
+// forward return false, having written nothing, when cuDNN refuses the shape
+// (NOT_SUPPORTED or BAD_PARAM, warned once per shape): the caller runs its own kernels.
+bool bn_cudnn_reserve_bytes(int N, int C, int H, int W, Act act, bool residual, size_t* bytes);
+bool bn_act_fwd_cudnn_f16(const void* x, const void* z, int N, int C, int H, int W,
                           const float* gamma, const float* beta, float eps, float momentum,
                           float* running_mean, float* running_var, Act act, void* y,
                           float* save_mean, float* save_invstd, void* reserve,
