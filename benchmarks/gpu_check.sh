@@ -370,6 +370,11 @@ trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the
       --device cuda --case "$case" --amp --torch none --iters 10 --warmup 3
     sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$model.jsonl"
   done
+  [[ "$label" == all ]] || return 0
+  # ResNet9's goal is measured on the graph step: the same with every switch on
+  step_json train_graph_all_resnet9 30 "$OUT/train_graph_all_resnet9.jsonl" env "$@" "$TRAIN" \
+    --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  sed -i "s/\"mode\":\"amp_graph\"/\"mode\":\"amp_graph_all\"/" "$OUT/train_graph_all_resnet9.jsonl"
 }
 if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   step parity 60 "$OUT/parity.log" bash -c run_parity

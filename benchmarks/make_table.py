@@ -42,7 +42,8 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
 def ours_label(mode):
     for base in sorted(OURS_LABEL, key=len, reverse=True):
         if mode == base or mode.startswith(base + "_"):
-            extra = [SUFFIX_LABEL.get(x, x) for x in mode[len(base):].split("_") if x]
+            extra = [SUFFIX_LABEL.get(x, x) + (" (parity failed)" if x in FAILED_TRIALS else "")
+                     for x in mode[len(base):].split("_") if x]
             return OURS_LABEL[base] + "".join(", " + e for e in extra)
     return mode
 
@@ -107,8 +108,18 @@ def fmt(v, spec="%.1f"):
     return "–" if v is None else spec % v
 
 
+FAILED_TRIALS = set()  # opt-in switches whose parity failed in this run: never "ours best"
+
+
+def trial_labels(mode):
+    for base in sorted(OURS_LABEL, key=len, reverse=True):
+        if mode == base or mode.startswith(base + "_"):
+            return {x for x in mode[len(base):].split("_") if x}
+    return set()
+
+
 def best_ours(c):
-    ok = [r for r in c["ours"].values() if r.get("img_per_s")]
+    ok = [r for m, r in c["ours"].items() if r.get("img_per_s") and not trial_labels(m) & FAILED_TRIALS]
     return max(ok, key=lambda r: r["img_per_s"]) if ok else None
 
 
@@ -190,9 +201,8 @@ def goal_rows(cases):
     return out
 
 
-def trial_table(outdir, cases):
-    """The opt-in switches on trial (gpu_check final): parity exit code, and each model's AMP
-    step and device memory with the switch against the default AMP step of the same run."""
+def trial_parity(outdir):
+    """{switch label: parity step exit code} from summary.txt (gpu_check final's trials)."""
     parity = {}
     p = os.path.join(outdir, "summary.txt")
     if os.path.exists(p):
@@ -201,6 +211,13 @@ def trial_table(outdir, cases):
                 parts = line.split()
                 if len(parts) == 3 and parts[0].startswith("parity_"):
                     parity[parts[0][len("parity_"):]] = parts[1]
+    return parity
+
+
+def trial_table(outdir, cases):
+    """The opt-in switches on trial (gpu_check final): parity exit code, and each model's AMP
+    step and device memory with the switch against the default AMP step of the same run."""
+    parity = trial_parity(outdir)
     labels = sorted(set(parity) | {m[len("amp_"):] for c in cases.values() for m in c["ours"]
                                    if m.startswith("amp_") and m[len("amp_"):] in SUFFIX_LABEL})
     if not labels:
@@ -336,6 +353,8 @@ def main():
     if a.outdir:
         paths += sorted(glob.glob(os.path.join(a.outdir, "*.jsonl")))
     cases = collect(read_jsonl(paths))
+    if a.outdir:
+        FAILED_TRIALS.update(k for k, rc in trial_parity(a.outdir).items() if rc != "0")
 
     md = ["# GPU check summary — %s" % gpu_name(a.outdir, cases), ""]
     if a.outdir and os.path.exists(os.path.join(a.outdir, "summary.txt")):
