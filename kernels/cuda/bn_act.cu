@@ -257,7 +257,8 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
   const int64_t total = int64_t(N) * C * HW;
   const ActApply<S> f{x, residual, y, coef, HW, C, total < k32, act, alpha};
   if (rows8_applies(HW, C, total, {x, residual, y})) {
-    static const unsigned resident = resident_grid(reinterpret_cast<const void*>(&act_apply_rows8<S>));
+    static const unsigned resident =
+        resident_grid(reinterpret_cast<const void*>(&act_apply_rows8<S>));
     act_apply_rows8<<<rows8_grid(N, C, resident), kThreads, 0, stream()>>>(f, N);
     CUDA_CHECK_LAUNCH();
     return;
@@ -284,7 +285,8 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
   const int64_t total = int64_t(N) * C * HW;
   const DaApply<S> f{da, dx, dresidual, g, HW, C, total < k32, training};
   if (rows8_applies(HW, C, total, {x, dy, residual, y, dx, dresidual})) {
-    static const unsigned resident = resident_grid(reinterpret_cast<const void*>(&da_apply_rows8<S>));
+    static const unsigned resident =
+        resident_grid(reinterpret_cast<const void*>(&da_apply_rows8<S>));
     da_apply_rows8<<<rows8_grid(N, C, resident), kThreads, 0, stream()>>>(f, N);
     CUDA_CHECK_LAUNCH();
     return;
