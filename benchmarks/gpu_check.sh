@@ -410,7 +410,7 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
     bash -c 'run_profile "$R50" resnet50'
   # Nothing is timed from here on: the whole suite (mostly CPU tests) runs beside the
   # sanitizers, which keep the GPU nearly idle.
-  bg_start ctest 150 "$OUT/ctest.log" ctest --test-dir "$BUILD" --output-on-failure -j 10 --timeout 120
+  bg_start ctest 150 "$OUT/ctest.log" ctest --test-dir "$BUILD" --output-on-failure -j 8 --timeout 120
   if [[ -n "$SAN" ]]; then
     step sanitizer_racecheck 90 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
     step sanitizer_memcheck 60 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
