@@ -224,21 +224,36 @@ def trial_table(outdir, cases):
         return []
     keys = sorted(cases, key=lambda k: (not k.startswith("resnet9:"), k))
     head = "| switch | parity |" + "".join(" %s ms | %s device MB |" % (k.split(":")[0], k.split(":")[0])
-                                         for k in keys)
-    out = [head, "|---|---|" + "---:|---:|" * len(keys)]
+                                         for k in keys) + " verdict |"
+    out = [head, "|---|---|" + "---:|---:|" * len(keys) + "---|"]
     for label in labels:
         rc = parity.get(label)
         row = "| %s | %s |" % (SUFFIX_LABEL.get(label, label),
                                "–" if rc is None else ("pass" if rc == "0" else "**fail (%s)**" % rc))
+        ratios = {}
         for k in keys:
             base, r = cases[k]["ours"].get("amp", {}), cases[k]["ours"].get("amp_" + label, {})
             for field, spec in (("ms", "%.2f"), ("device_peak_mb", "%.0f")):
                 a, b = base.get(field), r.get(field)
+                if a and b is not None:
+                    ratios[(k, field)] = b / a
                 row += " %s |" % ("–" if b is None else (spec % b) + (
                     " (%.2f×)" % (b / a) if a else ""))
-        out.append(row)
+        out.append(row + " %s |" % trial_verdict(rc, ratios, len(keys)))
     return ["Each switch against the default AMP step of the same run (× < 1: faster or "
-            "smaller).", ""] + out
+            "smaller). Verdict: *adopt* when parity passed and no model got more than 2% "
+            "slower or bigger while one got at least 2% faster or smaller (step times move "
+            "~1-2% between runs).", ""] + out
+
+
+def trial_verdict(parity_rc, ratios, n_models):
+    if parity_rc is not None and parity_rc != "0":
+        return "reject (parity)"
+    if parity_rc is None or len(ratios) < 2 * n_models:
+        return "incomplete"
+    if any(v > 1.02 for v in ratios.values()):
+        return "reject (slower or bigger)"
+    return "**adopt**" if any(v < 0.98 for v in ratios.values()) else "neutral"
 
 
 def step_table(outdir):
