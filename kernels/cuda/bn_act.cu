@@ -64,7 +64,8 @@ struct ActApply8 {
     dev::ld8(a.x, k, xv);
     if (a.r) dev::ld8(a.r, k, rv);
 #pragma unroll
-    for (int l = 0; l < 8; ++l) o[l] = a.out(dev::channel_of(k + l, a.HW, a.C, a.small), xv[l], rv[l]);
+    for (int l = 0; l < 8; ++l)
+      o[l] = a.out(dev::channel_of(k + l, a.HW, a.C, a.small), xv[l], rv[l]);
     dev::st8(a.y, k, o);
   }
 };
@@ -236,8 +237,13 @@ bool rows8_applies(int HW, int C, int64_t total, std::initializer_list<const voi
   static const bool on = env_value("SS_BN_APPLY") == "rows";
   return on && HW == 1 && C % 8 == 0 && kThreads % (C / 8) == 0 && dev::vec8_ok(total, ptrs);
 }
-unsigned rows8_grid(int64_t rows, int C, unsigned resident) {
-  return std::min(grid_for(rows * (C / 8)), resident);
+// A rows kernel over `rows` rows of C channels: one resident wave, at most a thread per
+// (row, group). The wave is measured once per kernel (one instantiation per functor F).
+template <class F>
+void launch_rows8(void (*kernel)(F, int64_t), const F& f, int64_t rows, int C) {
+  static const unsigned resident = resident_grid(reinterpret_cast<const void*>(kernel));
+  kernel<<<std::min(grid_for(rows * (C / 8)), resident), kThreads, 0, stream()>>>(f, rows);
+  CUDA_CHECK_LAUNCH();
 }
 
 template <class S>
@@ -256,13 +262,8 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
                        save_mean, save_invstd, coef);
   const int64_t total = int64_t(N) * C * HW;
   const ActApply<S> f{x, residual, y, coef, HW, C, total < k32, act, alpha};
-  if (rows8_applies(HW, C, total, {x, residual, y})) {
-    static const unsigned resident =
-        resident_grid(reinterpret_cast<const void*>(&act_apply_rows8<S>));
-    act_apply_rows8<<<rows8_grid(N, C, resident), kThreads, 0, stream()>>>(f, N);
-    CUDA_CHECK_LAUNCH();
-    return;
-  }
+  if (rows8_applies(HW, C, total, {x, residual, y}))
+    return launch_rows8(act_apply_rows8<S>, f, N, C);
   dev::launch_each_or8(f, ActApply8<S>{f}, total, {x, residual, y});
 }
 
@@ -284,13 +285,8 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
   if (!dx && !dresidual) return;
   const int64_t total = int64_t(N) * C * HW;
   const DaApply<S> f{da, dx, dresidual, g, HW, C, total < k32, training};
-  if (rows8_applies(HW, C, total, {x, dy, residual, y, dx, dresidual})) {
-    static const unsigned resident =
-        resident_grid(reinterpret_cast<const void*>(&da_apply_rows8<S>));
-    da_apply_rows8<<<rows8_grid(N, C, resident), kThreads, 0, stream()>>>(f, N);
-    CUDA_CHECK_LAUNCH();
-    return;
-  }
+  if (rows8_applies(HW, C, total, {x, dy, residual, y, dx, dresidual}))
+    return launch_rows8(da_apply_rows8<S>, f, N, C);
   dev::launch_each(f, total);
 }
 

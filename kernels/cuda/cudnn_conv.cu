@@ -206,62 +206,47 @@ void choose(Plan& p, const ConvGeom& g, const char* what, std::vector<Perf>& per
 // to the heuristics (the trainer's eager first step normally meets them all).
 bool timed(const Plan& p) { return p.bench && !capturing(); }
 
-void ensure_fwd(Plan& p, const ConvGeom& g) {
-  if (p.fwd.ready) return;
+// One direction's algorithm: cuDNN's candidates (timed by cudnnFind, or ranked by the v7
+// heuristics), then the best whose workspace query succeeds. The three directions' cuDNN
+// calls share one shape: (handle, in_a, in_b, conv, out, ...).
+template <class Perf, class Algo, class A, class B, class Out>
+void ensure(Plan& p, const ConvGeom& g, const char* what, Choice<Algo>& c, A a, B b, Out out,
+            cudnnStatus_t (*max_count)(cudnnHandle_t, int*),
+            cudnnStatus_t (*find)(cudnnHandle_t, A, B, cudnnConvolutionDescriptor_t, Out, int,
+                                  int*, Perf*),
+            cudnnStatus_t (*heuristic)(cudnnHandle_t, A, B, cudnnConvolutionDescriptor_t, Out,
+                                       int, int*, Perf*),
+            cudnnStatus_t (*ws_size)(cudnnHandle_t, A, B, cudnnConvolutionDescriptor_t, Out,
+                                     Algo, size_t*)) {
+  if (c.ready) return;
   cudnnHandle_t h = cudnn();
   int max_n = 0, n = 0;
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
-  CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &max_n));
-  std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(max_n, 1));
-  if (timed(p))
-    CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n, &n,
-                                                     perf.data()));
-  else
-    CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p.x.d, p.w.d, p.conv.d, p.y.d, max_n,
-                                                       &n, perf.data()));
-  choose(p, g, "forward", perf, n, p.fwd, [&](cudnnConvolutionFwdAlgo_t a, size_t* ws) {
-    return cudnnGetConvolutionForwardWorkspaceSize(h, p.x.d, p.w.d, p.conv.d, p.y.d, a, ws);
+  CUDNN_CHECK(max_count(h, &max_n));
+  std::vector<Perf> perf(std::max(max_n, 1));
+  CUDNN_CHECK((timed(p) ? find : heuristic)(h, a, b, p.conv.d, out, max_n, &n, perf.data()));
+  choose(p, g, what, perf, n, c, [&](Algo algo, size_t* ws) {
+    return ws_size(h, a, b, p.conv.d, out, algo, ws);
   });
 }
 
-void ensure_bwd_data(Plan& p, const ConvGeom& g) {
-  if (p.bwd_data.ready) return;
-  cudnnHandle_t h = cudnn();
-  int max_n = 0, n = 0;
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_n));
-  std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(max_n, 1));
-  if (timed(p))
-    CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(h, p.w.d, p.y.d, p.conv.d, p.x.d,
-                                                          max_n, &n, perf.data()));
-  else
-    CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p.w.d, p.y.d, p.conv.d, p.x.d,
-                                                            max_n, &n, perf.data()));
-  choose(p, g, "backward-data", perf, n, p.bwd_data,
-         [&](cudnnConvolutionBwdDataAlgo_t a, size_t* ws) {
-           return cudnnGetConvolutionBackwardDataWorkspaceSize(h, p.w.d, p.y.d, p.conv.d, p.x.d,
-                                                               a, ws);
-         });
+void ensure_fwd(Plan& p, const ConvGeom& g) {
+  ensure(p, g, "forward", p.fwd, p.x.d, p.w.d, p.y.d, cudnnGetConvolutionForwardAlgorithmMaxCount,
+         cudnnFindConvolutionForwardAlgorithm, cudnnGetConvolutionForwardAlgorithm_v7,
+         cudnnGetConvolutionForwardWorkspaceSize);
 }
-
+void ensure_bwd_data(Plan& p, const ConvGeom& g) {
+  ensure(p, g, "backward-data", p.bwd_data, p.w.d, p.y.d, p.x.d,
+         cudnnGetConvolutionBackwardDataAlgorithmMaxCount,
+         cudnnFindConvolutionBackwardDataAlgorithm, cudnnGetConvolutionBackwardDataAlgorithm_v7,
+         cudnnGetConvolutionBackwardDataWorkspaceSize);
+}
 void ensure_bwd_filter(Plan& p, const ConvGeom& g) {
-  if (p.bwd_filter.ready) return;
-  cudnnHandle_t h = cudnn();
-  int max_n = 0, n = 0;
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, query_math(p)));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &max_n));
-  std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(max_n, 1));
-  if (timed(p))
-    CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x.d, p.y.d, p.conv.d, p.w.d,
-                                                            max_n, &n, perf.data()));
-  else
-    CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p.x.d, p.y.d, p.conv.d, p.w.d,
-                                                              max_n, &n, perf.data()));
-  choose(p, g, "backward-filter", perf, n, p.bwd_filter,
-         [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* ws) {
-           return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p.x.d, p.y.d, p.conv.d,
-                                                                 p.w.d, a, ws);
-         });
+  ensure(p, g, "backward-filter", p.bwd_filter, p.x.d, p.y.d, p.w.d,
+         cudnnGetConvolutionBackwardFilterAlgorithmMaxCount,
+         cudnnFindConvolutionBackwardFilterAlgorithm,
+         cudnnGetConvolutionBackwardFilterAlgorithm_v7,
+         cudnnGetConvolutionBackwardFilterWorkspaceSize);
 }
 
 // cuDNN rejects zero-sized dimensions; an empty reduction yields zeros (beta = 0 semantics).
