@@ -357,7 +357,8 @@ fi
 # important first (the budget cuts from the end): parity, the issue's training numbers
 # (ours fp32 + AMP against PyTorch eager fp32 and AMP, 10 timed steps), the graph step, the
 # opt-in switches under trial (parity, then each model's step: SS_ALLOC=heap, the device
-# heap allocator; SS_BN_APPLY=rows; SS_CONV_PAD_C=1; SS_BN_STATS=onepass; SS_BN_CUDNN=1),
+# heap allocator; SS_BN_APPLY=rows; SS_BN_REDUCE=rows8; SS_CONV_PAD_C=1; SS_BN_STATS=onepass;
+# SS_BN_CUDNN=1),
 # ResNet9's torch.compile, both profiles (with the switches when they passed), then the
 # whole suite beside racecheck and memcheck, and ResNet50's torch.compile.
 trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
@@ -388,10 +389,12 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   # the device heap (CUDA VMM) against segments on a step-like allocation pattern
   step_json bench_alloc_cuda 20 "$OUT/bench_alloc_cuda.jsonl" "$BUILD/benchmarks/bench_alloc" \
     --device cuda --batch 96
-  TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_CONV_PAD_C=1 SS_BN_STATS=onepass SS_BN_CUDNN=1)
+  TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_BN_REDUCE=rows8 SS_CONV_PAD_C=1 SS_BN_STATS=onepass
+    SS_BN_CUDNN=1)
   trial all "${TRIALS[@]}"  # first: the best case in case the budget runs out
   trial heap SS_ALLOC=heap
   trial bnrows SS_BN_APPLY=rows
+  trial bnreduce SS_BN_REDUCE=rows8
   trial padc SS_CONV_PAD_C=1
   trial onepass SS_BN_STATS=onepass
   trial bncudnn SS_BN_CUDNN=1

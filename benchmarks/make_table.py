@@ -31,7 +31,8 @@ OURS_LABEL = {"amp_graph": "AMP fp16 + CUDA graph", "amp": "AMP fp16", "fp32_gra
 # bench_train names non-default cuDNN settings in the mode: amp_heuristic_det etc.
 SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic algorithms",
                 "cudnn1x1": "1x1 filter gradients by cuDNN (SS_CONV_1X1_GEMM=0)",
-                "bnrows": "BN backward apply by channel-group rows (SS_BN_APPLY=rows)",
+                "bnrows": "BN applies by channel-group rows (SS_BN_APPLY=rows)",
+                "bnreduce": "BN sums by channel-group rows (SS_BN_REDUCE=rows8)",
                 "heap": "device heap allocator (SS_ALLOC=heap)",
                 "padc": "RGB layer on 8 zero-padded channels (SS_CONV_PAD_C=1)",
                 "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)",

@@ -13,10 +13,24 @@ namespace {
 
 constexpr int64_t k32 = int64_t(1) << 32;
 
+// The statistics' and backward's sums also have a rows8 form (dev::rows8_partials_kernel:
+// Lane8, lane8, add8, vec8_ok) with the same per-element terms.
+struct NoLane8 {};
+
 template <class S>
 struct Load {
   const S* x;
   __device__ void operator()(int c, int64_t k, double* acc) const { acc[0] += dev::ld(x, k); }
+  using Lane8 = NoLane8;
+  __device__ Lane8 lane8(int) const { return {}; }
+  template <int NA>
+  __device__ void add8(Lane8, int64_t e, double (&acc)[NA][8]) const {
+    float xv[8];
+    dev::ld8(x, e, xv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) acc[0][l] += xv[l];
+  }
+  bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x}); }
 };
 struct MeanFinal {
   double* mean;
@@ -31,6 +45,26 @@ struct SqDev {
     const double d = double(dev::ld(x, k)) - mean[c];
     acc[0] += d * d;
   }
+  struct Lane8 {
+    double mean[8];
+  };
+  __device__ Lane8 lane8(int c0) const {
+    Lane8 m;
+#pragma unroll
+    for (int l = 0; l < 8; ++l) m.mean[l] = mean[c0 + l];
+    return m;
+  }
+  template <int NA>
+  __device__ void add8(const Lane8& m, int64_t e, double (&acc)[NA][8]) const {
+    float xv[8];
+    dev::ld8(x, e, xv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      const double d = double(xv[l]) - m.mean[l];
+      acc[0][l] += d * d;
+    }
+  }
+  bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x}); }
 };
 // The per-channel results of the statistics: the affine map y = x*a + b (ab: [C] a, [C] b),
 // saved statistics and running averages.
@@ -75,6 +109,20 @@ struct LoadSq {
     acc[0] += v;
     acc[1] += v * v;
   }
+  using Lane8 = NoLane8;
+  __device__ Lane8 lane8(int) const { return {}; }
+  template <int NA>
+  __device__ void add8(Lane8, int64_t e, double (&acc)[NA][8]) const {
+    float xv[8];
+    dev::ld8(x, e, xv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      const double v = xv[l];
+      acc[0][l] += v;
+      acc[1][l] += v * v;
+    }
+  }
+  bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x}); }
 };
 struct SumSqFinal {
   StatsOut out;
@@ -120,6 +168,28 @@ struct DyTerms {
     acc[0] += g;
     acc[1] += g * (double(x[k]) - double(save_mean[c]));
   }
+  struct Lane8 {
+    float mean[8];
+  };
+  __device__ Lane8 lane8(int c0) const {
+    Lane8 m;
+#pragma unroll
+    for (int l = 0; l < 8; ++l) m.mean[l] = save_mean[c0 + l];
+    return m;
+  }
+  template <int NA>
+  __device__ void add8(const Lane8& m, int64_t e, double (&acc)[NA][8]) const {
+    float xv[8], gv[8];
+    dev::ld8(x, e, xv);
+    dev::ld8(dy, e, gv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      const double g = gv[l];
+      acc[0][l] += g;
+      acc[1][l] += g * (double(xv[l]) - double(m.mean[l]));
+    }
+  }
+  bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x, dy}); }
 };
 // coef: [C] k = gamma*invstd, [C] mean(dy), [C] mean(dy*xhat)*invstd, [C] mean
 struct BwdFinal {
@@ -172,7 +242,7 @@ template <class S>
 float* train_coefs(const S* x, int N, int C, int HW, const float* gamma, const float* beta,
                    float eps, float momentum, float* running_mean, float* running_var,
                    float* save_mean, float* save_invstd, float* ab) {
-  const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
+  const dev::ChannelSplit sp = dev::channel_split(N, C, HW, dev::rows8_reduce_on());
   const bool one = one_pass_stats();
   const size_t part_b = sizeof(double) * size_t(C) * sp.S * (one ? 2 : 1);
   const size_t mean_b = sizeof(double) * size_t(C);
@@ -250,7 +320,7 @@ void bn_bwd(const float* x, const float* dy, int N, int C, int HW, const float* 
             const float* save_mean, const float* save_invstd, bool training, float* dx,
             float* dgamma, float* dbeta) {
   if (C <= 0) return;
-  const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
+  const dev::ChannelSplit sp = dev::channel_split(N, C, HW, dev::rows8_reduce_on());
   const size_t part_b = sizeof(double) * 2 * size_t(C) * sp.S;
   char* ws = static_cast<char*>(workspace(part_b + sizeof(double) * 4 * size_t(C)));
   auto* part = reinterpret_cast<double*>(ws);

@@ -105,6 +105,39 @@ struct DaTerms {
     acc[0] += g;
     acc[1] += g * (double(ld(da.x, k)) - double(save_mean[c]));
   }
+  // rows8 form (dev::rows8_partials_kernel), the same terms
+  struct Lane8 {
+    float mean[8], scale[8], shift[8];
+  };
+  __device__ Lane8 lane8(int c0) const {
+    Lane8 m;
+    const bool celu = da.act == Act::CELU;
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      m.mean[l] = save_mean[c0 + l];
+      m.scale[l] = celu ? da.coef[c0 + l] : 0.f;
+      m.shift[l] = celu ? da.coef[da.C + c0 + l] : 0.f;
+    }
+    return m;
+  }
+  template <int NA>
+  __device__ void add8(const Lane8& m, int64_t e, double (&acc)[NA][8]) const {
+    float dy[8], yv[8] = {}, xv[8], rv[8] = {};
+    dev::ld8(da.dy, e, dy);
+    dev::ld8(da.x, e, xv);
+    if (da.act == Act::ReLU) dev::ld8(da.y, e, yv);
+    if (da.act == Act::CELU && da.r) dev::ld8(da.r, e, rv);
+#pragma unroll
+    for (int l = 0; l < 8; ++l) {
+      const double g = da.value(dy[l], yv[l], xv[l], rv[l], m.scale[l], m.shift[l]);
+      acc[0][l] += g;
+      acc[1][l] += g * (double(xv[l]) - double(m.mean[l]));
+    }
+  }
+  bool vec8_ok(int64_t total) const {
+    const void *x = da.x, *dy = da.dy, *y = da.y, *r = da.r;
+    return dev::vec8_ok(total, {x, dy, y, r});
+  }
 };
 // As bn.cu's BwdFinal. g: [C] k = gamma*invstd, [C] mean(da), [C] mean(da*xhat)*invstd, [C] mean
 struct DaFinal {
@@ -161,28 +194,22 @@ struct DaApply {
 // (every thread's channel group is fixed across its rows); the grid is one resident wave
 // (resident_grid), so each thread loads its coefficients once for as many rows as possible.
 // The same arithmetic as ActApply / DaApply, element for element.
-struct RowsThread {
-  int64_t first_row, row_step;
-  int c0;
-};
-__device__ __forceinline__ RowsThread rows_thread(int C) {
-  const int G = C / 8;
-  const int64_t t = int64_t(blockIdx.x) * kThreads + threadIdx.x;
-  const int64_t T = int64_t(gridDim.x) * kThreads;
-  return {t / G, T / G, int(t % G) * 8};
+__device__ __forceinline__ rows8::Walk rows_thread(int C, int64_t rows) {
+  return rows8::apply_walk(int64_t(blockIdx.x) * kThreads + threadIdx.x,
+                           int64_t(gridDim.x) * kThreads, C, rows);
 }
 
 template <class S>
 __global__ void __launch_bounds__(kThreads) act_apply_rows8(ActApply<S> a, int64_t rows) {
   const int C = a.C;
-  const RowsThread th = rows_thread(C);
+  const rows8::Walk th = rows_thread(C, rows);
   float scale[8], shift[8];
 #pragma unroll
   for (int l = 0; l < 8; ++l) {
     scale[l] = a.coef[th.c0 + l];
     shift[l] = a.coef[C + th.c0 + l];
   }
-  for (int64_t row = th.first_row; row < rows; row += th.row_step) {
+  for (int64_t row = th.first_row; row < th.end_row; row += th.row_step) {
     const int64_t e = row * C + th.c0;
     float xv[8], rv[8] = {}, o[8];
     dev::ld8(a.x, e, xv);
@@ -198,7 +225,7 @@ template <class S>
 __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t rows) {
   const ActGrad<S>& da = a.da;
   const int C = a.C;
-  const RowsThread th = rows_thread(C);
+  const rows8::Walk th = rows_thread(C, rows);
   const int c0 = th.c0;
   const bool celu = da.act == Act::CELU, relu = da.act == Act::ReLU;
   const bool need_x = celu || (a.dx && a.training);
@@ -214,7 +241,7 @@ __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t
     scale[l] = celu ? da.coef[c] : 0.f;
     shift[l] = celu ? da.coef[C + c] : 0.f;
   }
-  for (int64_t row = th.first_row; row < rows; row += th.row_step) {
+  for (int64_t row = th.first_row; row < th.end_row; row += th.row_step) {
     const int64_t e = row * C + c0;
     float dy[8], yv[8] = {}, xv[8] = {}, rv[8] = {}, d[8];
     dev::ld8(da.dy, e, dy);
@@ -235,7 +262,7 @@ __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t
 // rows of C channels), 8-channel groups that divide the block, 16-byte aligned arrays.
 bool rows8_applies(int HW, int C, int64_t total, std::initializer_list<const void*> ptrs) {
   static const bool on = env_value("SS_BN_APPLY") == "rows";
-  return on && HW == 1 && C % 8 == 0 && kThreads % (C / 8) == 0 && dev::vec8_ok(total, ptrs);
+  return on && HW == 1 && rows8::eligible(C, kThreads) && dev::vec8_ok(total, ptrs);
 }
 // A rows kernel over `rows` rows of C channels: one resident wave, at most a thread per
 // (row, group). The wave is measured once per kernel (one instantiation per functor F).
@@ -273,7 +300,7 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
              const float* coef, bool training, Act act, float alpha, S* dx, float* dgamma,
              float* dbeta, S* dresidual) {
   if (C <= 0) return;
-  const dev::ChannelSplit sp = dev::channel_split(N, C, HW);
+  const dev::ChannelSplit sp = dev::channel_split(N, C, HW, dev::rows8_reduce_on());
   const size_t part_b = sizeof(double) * 2 * size_t(C) * sp.S;
   char* ws = static_cast<char*>(workspace(part_b + sizeof(double) * 4 * size_t(C)));
   auto* part = reinterpret_cast<double*>(ws);

@@ -49,6 +49,7 @@ inline unsigned grid_for(int64_t n, int threads = kThreads, int64_t cap = 8192) 
 // kernel's registers): the grid of a kernel that loops over rows and loads per-thread
 // state once, so every thread gets as many rows as possible.
 unsigned resident_grid(const void* kernel);
+int sm_count();  // of the current device, queried once
 
 // Scoped NVTX range so Nsight timelines read like the model; free when no tool is attached.
 class NvtxRange {

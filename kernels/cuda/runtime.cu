@@ -441,12 +441,20 @@ void synchronize() {
 }
 
 
+int sm_count() {
+  static const int sms = [] {
+    int dev = 0, n = 0;
+    CUDA_CHECK(cudaGetDevice(&dev));
+    CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
+    return std::max(1, n);
+  }();
+  return sms;
+}
+
 unsigned resident_grid(const void* kernel) {
-  int dev = 0, sms = 0, per_sm = 0;
-  CUDA_CHECK(cudaGetDevice(&dev));
-  CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  int per_sm = 0;
   CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
-  return unsigned(std::max(1, sms * per_sm));
+  return unsigned(std::max(1, sm_count() * per_sm));
 }
 
 bool capturing() {
