@@ -182,9 +182,9 @@ TEST_CASE("bn_act: bad arguments are clear errors") {
 
 // The GPU's f16 channels-last batch norm at the sizes of real layers, against the CPU's f16
 // computation (f32 math, rounded per op) on the same f16 inputs. The op table's rows are
-// tiny: this is where the rows kernels (SS_BN_APPLY=rows) loop over many rows per thread
-// and cuDNN's batch norm (SS_BN_CUDNN=1) leaves on-chip memory (the first case is 67 MB),
-// so gpu_check's parity runs it under each switch.
+// tiny: this is where the rows kernels (SS_BN_APPLY=rows, SS_BN_REDUCE=rows8) loop over many
+// rows per thread and cuDNN's batch norm (SS_BN_CUDNN=1) leaves on-chip memory (the first
+// case is 67 MB), so gpu_check's parity runs it under each switch.
 TEST_CASE("CUDA batch_norm_act in f16 at layer sizes matches the CPU (values, grads, statistics)") {
   if (!cuda_available()) {
     MESSAGE("CUDA batch_norm_act at layer sizes skipped: ", cuda::unavailable_reason());
@@ -201,10 +201,12 @@ TEST_CASE("CUDA batch_norm_act in f16 at layer sizes matches the CPU (values, gr
       {{16, 128, 16, 16}, Act::CELU, true},
       {{32, 256, 16, 16}, Act::ReLU, true},   // a bottleneck's last BN with its shortcut
       {{16, 512, 8, 8}, Act::None, false},    // a downsample BN
+      {{96, 2048, 4, 4}, Act::ReLU, true},    // ResNet50's layer4 @128 px: one lane per group
   };
   const std::string switches = "SS_BN_CUDNN=" + env_value("SS_BN_CUDNN") +
                                " SS_BN_APPLY=" + env_value("SS_BN_APPLY") +
-                               " SS_BN_STATS=" + env_value("SS_BN_STATS");
+                               " SS_BN_STATS=" + env_value("SS_BN_STATS") +
+                               " SS_BN_REDUCE=" + env_value("SS_BN_REDUCE");
   for (const Case& k : cases) {
     CAPTURE(shape_str(k.s));
     CAPTURE(name_of(k.act));
