@@ -358,7 +358,7 @@ fi
 # (ours fp32 + AMP against PyTorch eager fp32 and AMP, 10 timed steps), the graph step, the
 # opt-in switches under trial (parity, then each model's step: SS_ALLOC=heap, the device
 # heap allocator; SS_BN_APPLY=rows; SS_BN_REDUCE=rows8; SS_CONV_PAD_C=1; SS_BN_STATS=onepass;
-# SS_BN_CUDNN=1),
+# SS_BN_CUDNN=1; SS_CONV_DGRAD_ACC=1),
 # ResNet9's torch.compile, both profiles (with the switches when they passed), then the
 # whole suite beside racecheck and memcheck, and ResNet50's torch.compile.
 trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
@@ -372,10 +372,13 @@ trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the
     sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$model.jsonl"
   done
   [[ "$label" == all ]] || return 0
-  # ResNet9's goal is measured on the graph step: the same with every switch on
-  step_json train_graph_all_resnet9 30 "$OUT/train_graph_all_resnet9.jsonl" env "$@" "$TRAIN" \
-    --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
-  sed -i "s/\"mode\":\"amp_graph\"/\"mode\":\"amp_graph_all\"/" "$OUT/train_graph_all_resnet9.jsonl"
+  # the graph steps (ResNet9's best in run 4) with every switch on
+  for c in "resnet9 $R9" "resnet50 $R50"; do
+    read -r model case <<<"$c"
+    step_json "train_graph_all_$model" 30 "$OUT/train_graph_all_$model.jsonl" env "$@" "$TRAIN" \
+      --device cuda --case "$case" --amp --cuda-graph --torch none --iters 10 --warmup 3
+    sed -i "s/\"mode\":\"amp_graph\"/\"mode\":\"amp_graph_all\"/" "$OUT/train_graph_all_$model.jsonl"
+  done
 }
 if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   step parity 60 "$OUT/parity.log" bash -c run_parity
@@ -384,13 +387,16 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
     SS_CONV_LOG=1 step_json "train_$1" 60 "$OUT/train_$1.jsonl" "$TRAIN" --device cuda \
       --case "$2" --precision-all --torch-modes fp32,amp --torch "$PY" --iters 10 --warmup 3
   done
-  step_json train_graph_resnet9 30 "$OUT/train_graph_resnet9.jsonl" \
-    "$TRAIN" --device cuda --case "$R9" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  for c in "resnet9 $R9" "resnet50 $R50"; do
+    set -- $c
+    step_json "train_graph_$1" 30 "$OUT/train_graph_$1.jsonl" \
+      "$TRAIN" --device cuda --case "$2" --amp --cuda-graph --torch none --iters 10 --warmup 3
+  done
   # the device heap (CUDA VMM) against segments on a step-like allocation pattern
   step_json bench_alloc_cuda 20 "$OUT/bench_alloc_cuda.jsonl" "$BUILD/benchmarks/bench_alloc" \
     --device cuda --batch 96
   TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_BN_REDUCE=rows8 SS_CONV_PAD_C=1 SS_BN_STATS=onepass
-    SS_BN_CUDNN=1)
+    SS_BN_CUDNN=1 SS_CONV_DGRAD_ACC=1)
   trial all "${TRIALS[@]}"  # first: the best case in case the budget runs out
   trial heap SS_ALLOC=heap
   trial bnrows SS_BN_APPLY=rows
@@ -398,6 +404,7 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   trial padc SS_CONV_PAD_C=1
   trial onepass SS_BN_STATS=onepass
   trial bncudnn SS_BN_CUDNN=1
+  trial dgradacc SS_CONV_DGRAD_ACC=1
   table
   # torch.compile: the goal is ResNet9's; ResNet50's (compiling takes longest) comes last.
   [[ "$PY" != none ]] && step_json torch_compile_resnet9 120 "$OUT/torch_compile_resnet9.jsonl" \

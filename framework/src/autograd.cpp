@@ -41,6 +41,43 @@ void record(Tensor& out, const char* name, const std::vector<Tensor>& inputs,
 }
 
 namespace {
+thread_local const std::vector<Tensor>* t_accumulators = nullptr;
+thread_local int64_t t_in_place = 0;
+
+// The pending gradients node's rule may add into: an input's pending sum that only the
+// sweep's map holds (so no rule reads it as its incoming gradient or saved tensor), for
+// an input fed by one edge of the node.
+std::vector<Tensor> offer_accumulators(const Node& node,
+                                       const std::unordered_map<Node*, Tensor>& grads) {
+  std::vector<Tensor> acc(node.next.size());
+  for (size_t i = 0; i < node.next.size(); ++i) {
+    Node* n = node.next[i].fn.get();
+    if (!n) continue;
+    int edges = 0;
+    for (const Edge& e : node.next) edges += e.fn.get() == n;
+    auto it = grads.find(n);
+    if (edges != 1 || it == grads.end()) continue;
+    const Tensor& t = it->second;
+    if (t.impl_ptr().use_count() == 1 && t.impl().storage.use_count() == 1 && t.is_dense())
+      acc[i] = t;
+  }
+  return acc;
+}
+
+// Sets the offers for one rule's call.
+class OfferScope {
+ public:
+  explicit OfferScope(const std::vector<Tensor>* acc) : prev_(t_accumulators) {
+    t_accumulators = acc;
+  }
+  ~OfferScope() { t_accumulators = prev_; }
+  OfferScope(const OfferScope&) = delete;
+  OfferScope& operator=(const OfferScope&) = delete;
+
+ private:
+  const std::vector<Tensor>* prev_;
+};
+
 void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
   SS_CHECK(leaf.shape == g.shape(), "gradient for leaf ", shape_str(leaf.shape),
            " has shape ", shape_str(g.shape()));
@@ -98,7 +135,11 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
     }
     std::vector<Tensor> in_grads(node->next.size());
     if (g.defined()) {  // a node reached by no gradient only passes the count on
-      in_grads = node->backward(g);
+      {
+        const std::vector<Tensor> acc = offer_accumulators(*node, grads);
+        OfferScope offers(&acc);
+        in_grads = node->backward(g);
+      }
       SS_CHECK(in_grads.size() == node->next.size(), "op '", node->name, "' returned ",
                in_grads.size(), " gradients for ", node->next.size(), " inputs");
     }
@@ -114,6 +155,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
           auto it = grads.find(e.fn.get());
           if (it == grads.end()) {
             grads.emplace(e.fn.get(), gi.dense());  // NHWC gradients stay NHWC
+          } else if (gi.same(it->second)) {
+            ++t_in_place;  // the rule added into the offered sum (grad_accumulator)
           } else {
             // Never accumulate in place into a tensor a backward rule may share. Same
             // dtype: one out-of-place add (f16: f32 arithmetic, one rounding), instead
@@ -133,5 +176,11 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
     node->next.clear();
   }
 }
+
+Tensor grad_accumulator(size_t i) {
+  if (!t_accumulators || i >= t_accumulators->size()) return {};
+  return (*t_accumulators)[i];
+}
+int64_t grads_accumulated_in_place() { return t_in_place; }
 
 }  // namespace ss

@@ -271,15 +271,16 @@ void fwd(Storage st, const ConvGeom& g, const void* x, const void* w, void* y) {
                                       p.fwd.ws, &zero_f, p.y.d, y));
 }
 
-void bwd_data(Storage st, const ConvGeom& g, const void* dy, const void* w, void* dx) {
-  if (degenerate(g)) return zero(dx, int64_t(g.N) * g.C * g.H * g.W, st);
+void bwd_data(Storage st, const ConvGeom& g, const void* dy, const void* w, void* dx,
+              bool accumulate) {
+  if (degenerate(g)) return accumulate ? void() : zero(dx, int64_t(g.N) * g.C * g.H * g.W, st);
   Plan& p = plan_for(g, st);
   ensure_bwd_data(p, g);
-  const float one = 1.f, zero_f = 0.f;
+  const float one = 1.f, beta = accumulate ? 1.f : 0.f;
   CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv.d, p.bwd_data.math));
   void* ws = p.bwd_data.ws ? workspace(p.bwd_data.ws) : nullptr;
   CUDNN_CHECK(cudnnConvolutionBackwardData(cudnn(), &one, p.w.d, w, p.y.d, dy, p.conv.d,
-                                           p.bwd_data.algo, ws, p.bwd_data.ws, &zero_f, p.x.d,
+                                           p.bwd_data.algo, ws, p.bwd_data.ws, &beta, p.x.d,
                                            dx));
 }
 
@@ -315,8 +316,9 @@ void bwd_filter(Storage st, const ConvGeom& g, const void* x, const void* dy, vo
 void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y) {
   fwd(Storage::F32, g, x, w, y);
 }
-void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
-  bwd_data(Storage::F32, g, dy, w, dx);
+void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx,
+                     bool accumulate) {
+  bwd_data(Storage::F32, g, dy, w, dx, accumulate);
 }
 void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw) {
   bwd_filter(Storage::F32, g, x, dy, dw);
@@ -324,8 +326,9 @@ void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float
 void conv2d_fwd_f16(const ConvGeom& g, const void* x, const void* w, void* y) {
   fwd(Storage::F16, g, x, w, y);
 }
-void conv2d_bwd_data_f16(const ConvGeom& g, const void* dy, const void* w, void* dx) {
-  bwd_data(Storage::F16, g, dy, w, dx);
+void conv2d_bwd_data_f16(const ConvGeom& g, const void* dy, const void* w, void* dx,
+                         bool accumulate) {
+  bwd_data(Storage::F16, g, dy, w, dx, accumulate);
 }
 void conv2d_bwd_filter_f16(const ConvGeom& g, const void* x, const void* dy, void* dw) {
   bwd_filter(Storage::F16, g, x, dy, dw);

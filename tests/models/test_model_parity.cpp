@@ -22,6 +22,7 @@
 
 #include "model_test_util.h"
 #include "ss/autograd.h"
+#include "ss/kernels/env.h"
 #include "ss/models/registry.h"
 #include "ss/ops.h"
 
@@ -46,7 +47,8 @@ std::vector<int> parse_ints(const std::string& s) {
   return out;
 }
 
-void run_case(const std::string& name, Device dev, Tol tol) {
+// in_place: the gradients the backward sums in place (grad_accumulator)
+void run_case(const std::string& name, Device dev, Tol tol, int64_t in_place) {
   io::Metadata meta;
   io::TensorMap f = io::load_safetensors(fixture_path(name + ".safetensors"), &meta);
   auto get = [&](const std::string& k) -> const Tensor& {
@@ -89,7 +91,13 @@ void run_case(const std::string& name, Device dev, Tol tol) {
         loss = i == 0 ? l : add(loss, l);
       }
     }
+    const int64_t in_place_before = grads_accumulated_in_place();
     loss.backward();
+    // every residual block's input gradient summed in place (its shortcut's gradient is
+    // pending when the first convolution's backward runs); on CUDA only when switched on
+    const bool acc_on = !dev.is_cuda() || env_value("SS_CONV_DGRAD_ACC") == "1";
+    CHECK_MESSAGE(grads_accumulated_in_place() - in_place_before == (acc_on ? in_place : 0),
+                  tag << ": gradients summed in place");
 
     auto cmp = [&](const std::string& what, const Tensor& got) {
       worst = std::max(worst, expect_close(tag + " " + what, get(m + "." + what), got, tol));
@@ -125,14 +133,14 @@ void run_case(const std::string& name, Device dev, Tol tol) {
 }  // namespace
 
 TEST_CASE("model parity with PyTorch: resnet9 (width 1/16), train + eval BN") {
-  for (Device d : test_devices()) run_case("resnet9", d, kResNet9Tol);
+  for (Device d : test_devices()) run_case("resnet9", d, kResNet9Tol, 2);
 }
 TEST_CASE("model parity with PyTorch: resnet9_half (width 1/8, 2 input channels)") {
-  for (Device d : test_devices()) run_case("resnet9_half", d, kResNet9Tol);
+  for (Device d : test_devices()) run_case("resnet9_half", d, kResNet9Tol, 2);
 }
 TEST_CASE("model parity with PyTorch: resnet50 (width 1/32)") {
-  for (Device d : test_devices()) run_case("resnet50", d, kResNet50Tol);
+  for (Device d : test_devices()) run_case("resnet50", d, kResNet50Tol, 16);
 }
 TEST_CASE("model parity with PyTorch: resnet50 dense (dilated layer4, per-pixel heads)") {
-  for (Device d : test_devices()) run_case("resnet50_dense", d, kResNet50Tol);
+  for (Device d : test_devices()) run_case("resnet50_dense", d, kResNet50Tol, 17);
 }

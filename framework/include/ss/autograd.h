@@ -55,4 +55,14 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 // Run the backward sweep from `root` with seed gradient `grad`.
 void run_backward(const Tensor& root, const Tensor& grad);
 
+// Inside a backward rule: the gradient already summed for input `i` by other consumers,
+// when nothing else holds it (tensor and storage), so the rule may add its own gradient
+// into it in place and return that same tensor as input i's gradient; the sweep then
+// skips its add. Undefined otherwise. A rule that does not return it must not write it.
+// (A residual block's input: the shortcut's gradient is pending when the first
+// convolution's backward-data runs, which can then accumulate on the fly.)
+Tensor grad_accumulator(size_t i);
+// Gradients summed in place that way by this thread's backward sweeps (for tests).
+int64_t grads_accumulated_in_place();
+
 }  // namespace ss

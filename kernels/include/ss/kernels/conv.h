@@ -33,11 +33,15 @@ void conv2d_bwd_filter(const ConvGeom& g, const T* x, const T* dy, T* dw);
 }  // namespace ss::cpu
 
 namespace ss::cuda {
+// accumulate: dx += conv^T(dy, w) (cuDNN's beta = 1: one rounding of the sum) instead of
+// overwriting dx.
 void conv2d_fwd(const ConvGeom& g, const float* x, const float* w, float* y);
-void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx);
+void conv2d_bwd_data(const ConvGeom& g, const float* dy, const float* w, float* dx,
+                     bool accumulate = false);
 void conv2d_bwd_filter(const ConvGeom& g, const float* x, const float* dy, float* dw);
 // binary16 storage (pointers to IEEE half data), f32 accumulation on tensor cores.
 void conv2d_fwd_f16(const ConvGeom& g, const void* x, const void* w, void* y);
-void conv2d_bwd_data_f16(const ConvGeom& g, const void* dy, const void* w, void* dx);
+void conv2d_bwd_data_f16(const ConvGeom& g, const void* dy, const void* w, void* dx,
+                         bool accumulate = false);
 void conv2d_bwd_filter_f16(const ConvGeom& g, const void* x, const void* dy, void* dw);
 }  // namespace ss::cuda

@@ -1,0 +1,135 @@
+// Gradients summed in place (autograd's grad_accumulator): a residual-style input whose
+// other consumer's gradient is pending when the convolution's backward-data runs gets the
+// convolution's gradient added into that pending sum (on CUDA by cuDNN's beta = 1). The
+// reference is the sum of the two paths' gradients from separate graphs; a pending sum that
+// anything else holds must never be offered (the convolution would write into its own dy).
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "op_table.h"
+#include "ss/autograd.h"
+#include "ss/kernels/runtime.h"
+#include "ss/ops.h"
+
+using namespace ss;
+
+namespace {
+enum class Other { Relu, Identity };
+
+struct Inputs {
+  Tensor x, w, R;
+};
+Inputs make(DType dt, Device dev, bool nhwc) {
+  Inputs in{Tensor::normal({2, 8, 6, 6}, 0, 1, 11, 0, DType::F32),
+            Tensor::normal({8, 8, 3, 3}, 0, 0.2, 12, 0, DType::F32),
+            Tensor::normal({2, 8, 6, 6}, 0, 1, 13, 0, DType::F32)};
+  for (Tensor* t : {&in.x, &in.w, &in.R}) {
+    *t = t->to(dt).to(dev);
+    if (nhwc) *t = t->channels_last();
+  }
+  in.x.set_requires_grad(true);
+  return in;
+}
+
+// d/dx of sum((use_conv ? conv(h, w) : 0) + (use_other ? other(h) : 0)) * R), h = 1.5 x.
+Tensor grad_x(const Inputs& in0, Other other, bool use_conv, bool use_other) {
+  Inputs in = in0;
+  in.x = in0.x.detach();
+  in.x.set_requires_grad(true);
+  const Tensor h = scale(in.x, 1.5);
+  Tensor y;
+  if (use_conv) y = conv2d(h, in.w, {}, {1, 1, 1});
+  if (use_other) {
+    const Tensor o = other == Other::Relu ? relu(h) : h;
+    y = y.defined() ? add(y, o) : o;
+  }
+  sum(mul(y, in.R)).backward();
+  return in.x.grad();
+}
+
+// Runs both paths together and apart; returns the in-place count of the joint sweep.
+int64_t check(DType dt, Device dev, bool nhwc, Other other, double tol) {
+  const Inputs in = make(dt, dev, nhwc);
+  const int64_t before = grads_accumulated_in_place();
+  const Tensor both = grad_x(in, other, true, true);
+  const int64_t in_place = grads_accumulated_in_place() - before;
+  const Tensor ref = add(grad_x(in, other, true, false), grad_x(in, other, false, true));
+  const double e = test::nmse(ref.to(DType::F64).to(Device::cpu()),
+                              both.to(DType::F64).to(Device::cpu()));
+  CAPTURE(e);
+  CHECK(e <= tol);
+  return in_place;
+}
+
+// Sets an environment variable for a scope.
+class EnvScope {
+ public:
+  EnvScope(const char* name, const char* value) : name_(name) {
+    if (const char* v = std::getenv(name)) old_ = v, had_ = true;
+    setenv(name, value, 1);
+  }
+  ~EnvScope() { had_ ? (void)setenv(name_, old_.c_str(), 1) : (void)unsetenv(name_); }
+  EnvScope(const EnvScope&) = delete;
+  EnvScope& operator=(const EnvScope&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+}  // namespace
+
+TEST_CASE("autograd: a convolution adds its input gradient into the pending sum in place") {
+  // relu's gradient of h is pending (nothing else holds it) when the convolution's
+  // backward runs: it is offered, used, and the sum equals the two paths' gradients.
+  for (bool nhwc : {false, true}) {
+    CAPTURE(nhwc);
+    CHECK(check(DType::F64, Device::cpu(), nhwc, Other::Relu, 1e-28) == 1);
+  }
+  CHECK(check(DType::F32, Device::cpu(), false, Other::Relu, 1e-12) == 1);
+}
+
+TEST_CASE("autograd: a pending gradient that is also the rule's own incoming gradient is not offered") {
+  // y = conv(h) + h: add hands the same tensor to h and to the convolution, so when the
+  // convolution's backward runs h's pending sum IS its dy: adding into it would change dy
+  // under the convolution. Not offered; the sum is still right.
+  CHECK(check(DType::F64, Device::cpu(), false, Other::Identity, 1e-28) == 0);
+  CHECK(grad_accumulator(0).defined() == false);  // outside a backward rule: nothing
+}
+
+TEST_CASE("CUDA conv backward-data accumulating into the pending gradient matches the CPU") {
+  if (!cuda_available()) {
+    MESSAGE("CUDA dgrad accumulation test skipped: ", cuda::unavailable_reason());
+    return;
+  }
+  EnvScope on("SS_CONV_DGRAD_ACC", "1");
+  struct Case {
+    DType dt;
+    bool nhwc;
+    double tol;
+  };
+  for (const Case& c : {Case{DType::F32, false, 1e-10}, Case{DType::F32, true, 1e-10},
+                        Case{DType::F16, true, 1e-5}}) {
+    CAPTURE(dtype_name(c.dt));
+    CAPTURE(c.nhwc);
+    const Inputs gpu = make(c.dt, Device::cuda(), c.nhwc);
+    const int64_t before = grads_accumulated_in_place();
+    const Tensor got = grad_x(gpu, Other::Relu, true, true);
+    CHECK(grads_accumulated_in_place() - before == 1);  // cuDNN's beta = 1 path ran
+    // the CPU in f64 on the same (rounded) inputs
+    Inputs cpu = make(c.dt, Device::cpu(), false);
+    for (Tensor* t : {&cpu.x, &cpu.w, &cpu.R}) *t = t->to(DType::F64);
+    cpu.x.set_requires_grad(true);
+    const Tensor ref = grad_x(cpu, Other::Relu, true, true);
+    const double e = test::nmse(ref, got.to(DType::F64).to(Device::cpu()));
+    CAPTURE(e);
+    CHECK(e <= c.tol);
+  }
+  // the same sweep with the switch off: the separate add, the same values
+  EnvScope off("SS_CONV_DGRAD_ACC", "0");
+  const Inputs gpu = make(DType::F32, Device::cuda(), true);
+  const int64_t before = grads_accumulated_in_place();
+  grad_x(gpu, Other::Relu, true, true);
+  CHECK(grads_accumulated_in_place() == before);
+}
