@@ -355,12 +355,12 @@ fi
 
 # GPU_CHECK_QUICK=final: the closing check of a session's changes in one short lease, most
 # important first (the budget cuts from the end): parity, the issue's training numbers
-# (ours fp32 + AMP against PyTorch eager fp32 and AMP, 10 timed steps), the graph step, the
-# opt-in switches under trial (parity, then each model's step: SS_ALLOC=heap, the device
-# heap allocator; SS_BN_APPLY=rows; SS_BN_REDUCE=rows8; SS_CONV_PAD_C=1; SS_BN_STATS=onepass;
-# SS_BN_CUDNN=1; SS_CONV_DGRAD_ACC=1),
-# ResNet9's torch.compile, both profiles (with the switches when they passed), then the
-# whole suite beside racecheck and memcheck, and ResNet50's torch.compile.
+# (ours fp32 + AMP against PyTorch eager fp32 and AMP, 10 timed steps), the graph steps,
+# every opt-in switch on trial together (parity, then each model's step), ResNet9's
+# torch.compile, each switch alone (SS_ALLOC=heap, the device heap allocator;
+# SS_BN_APPLY=rows; SS_BN_REDUCE=rows8; SS_CONV_PAD_C=1; SS_BN_STATS=onepass; SS_BN_CUDNN=1;
+# SS_CONV_DGRAD_ACC=1), both profiles (with the switches when they passed), then the whole
+# suite beside racecheck and memcheck, and ResNet50's torch.compile.
 trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
   local label="$1" model case
   shift
@@ -398,6 +398,11 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_BN_REDUCE=rows8 SS_CONV_PAD_C=1 SS_BN_STATS=onepass
     SS_BN_CUDNN=1 SS_CONV_DGRAD_ACC=1)
   trial all "${TRIALS[@]}"  # first: the best case in case the budget runs out
+  # torch.compile: the goal is ResNet9's; ResNet50's (compiling takes longest) comes last.
+  [[ "$PY" != none ]] && step_json torch_compile_resnet9 120 "$OUT/torch_compile_resnet9.jsonl" \
+    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 10 --warmup 5 \
+    --modes compile --case "$R9"
+  table
   trial heap SS_ALLOC=heap
   trial bnrows SS_BN_APPLY=rows
   trial bnreduce SS_BN_REDUCE=rows8
@@ -405,11 +410,6 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   trial onepass SS_BN_STATS=onepass
   trial bncudnn SS_BN_CUDNN=1
   trial dgradacc SS_CONV_DGRAD_ACC=1
-  table
-  # torch.compile: the goal is ResNet9's; ResNet50's (compiling takes longest) comes last.
-  [[ "$PY" != none ]] && step_json torch_compile_resnet9 120 "$OUT/torch_compile_resnet9.jsonl" \
-    "$PY" benchmarks/torch_train.py --device cuda --threads "$NT" --iters 10 --warmup 5 \
-    --modes compile --case "$R9"
   table
   # Profiles with every switch on when they passed parity together: what is left after them.
   PROFILE_ENV=()

@@ -17,10 +17,15 @@ constexpr int64_t k32 = int64_t(1) << 32;
 // Lane8, lane8, add8, vec8_ok) with the same per-element terms.
 struct NoLane8 {};
 
-template <class S>
-struct Load {
+// Per channel: the sum of x, and with kSquares the sum of x^2 too (one-pass statistics).
+template <class S, bool kSquares>
+struct Sums {
   const S* x;
-  __device__ void operator()(int c, int64_t k, double* acc) const { acc[0] += dev::ld(x, k); }
+  __device__ void operator()(int c, int64_t k, double* acc) const {
+    const double v = dev::ld(x, k);
+    acc[0] += v;
+    if constexpr (kSquares) acc[1] += v * v;
+  }
   using Lane8 = NoLane8;
   __device__ Lane8 lane8(int) const { return {}; }
   template <int NA>
@@ -28,10 +33,16 @@ struct Load {
     float xv[8];
     dev::ld8(x, e, xv);
 #pragma unroll
-    for (int l = 0; l < 8; ++l) acc[0][l] += xv[l];
+    for (int l = 0; l < 8; ++l) {
+      const double v = xv[l];
+      acc[0][l] += v;
+      if constexpr (kSquares) acc[1][l] += v * v;
+    }
   }
   bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x}); }
 };
+template <class S>
+using Load = Sums<S, false>;
 struct MeanFinal {
   double* mean;
   double M;
@@ -45,22 +56,15 @@ struct SqDev {
     const double d = double(dev::ld(x, k)) - mean[c];
     acc[0] += d * d;
   }
-  struct Lane8 {
-    double mean[8];
-  };
-  __device__ Lane8 lane8(int c0) const {
-    Lane8 m;
-#pragma unroll
-    for (int l = 0; l < 8; ++l) m.mean[l] = mean[c0 + l];
-    return m;
-  }
+  using Lane8 = dev::Lane8Of<double>;  // the means
+  __device__ Lane8 lane8(int c0) const { return dev::lane8_of(mean, c0); }
   template <int NA>
   __device__ void add8(const Lane8& m, int64_t e, double (&acc)[NA][8]) const {
     float xv[8];
     dev::ld8(x, e, xv);
 #pragma unroll
     for (int l = 0; l < 8; ++l) {
-      const double d = double(xv[l]) - m.mean[l];
+      const double d = double(xv[l]) - m.v[l];
       acc[0][l] += d * d;
     }
   }
@@ -102,28 +106,7 @@ struct VarFinal {  // second pass of two: tot = sum of squared deviations
 // costs ~1e-16 * mean^2/var relative, far below the float results' rounding for any
 // activation a network produces.
 template <class S>
-struct LoadSq {
-  const S* x;
-  __device__ void operator()(int c, int64_t k, double* acc) const {
-    const double v = dev::ld(x, k);
-    acc[0] += v;
-    acc[1] += v * v;
-  }
-  using Lane8 = NoLane8;
-  __device__ Lane8 lane8(int) const { return {}; }
-  template <int NA>
-  __device__ void add8(Lane8, int64_t e, double (&acc)[NA][8]) const {
-    float xv[8];
-    dev::ld8(x, e, xv);
-#pragma unroll
-    for (int l = 0; l < 8; ++l) {
-      const double v = xv[l];
-      acc[0][l] += v;
-      acc[1][l] += v * v;
-    }
-  }
-  bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x}); }
-};
+using LoadSq = Sums<S, true>;
 struct SumSqFinal {
   StatsOut out;
   __device__ void operator()(int c, const double* tot) const {
@@ -168,15 +151,8 @@ struct DyTerms {
     acc[0] += g;
     acc[1] += g * (double(x[k]) - double(save_mean[c]));
   }
-  struct Lane8 {
-    float mean[8];
-  };
-  __device__ Lane8 lane8(int c0) const {
-    Lane8 m;
-#pragma unroll
-    for (int l = 0; l < 8; ++l) m.mean[l] = save_mean[c0 + l];
-    return m;
-  }
+  using Lane8 = dev::Lane8Of<float>;  // the saved means
+  __device__ Lane8 lane8(int c0) const { return dev::lane8_of(save_mean, c0); }
   template <int NA>
   __device__ void add8(const Lane8& m, int64_t e, double (&acc)[NA][8]) const {
     float xv[8], gv[8];
@@ -186,7 +162,7 @@ struct DyTerms {
     for (int l = 0; l < 8; ++l) {
       const double g = gv[l];
       acc[0][l] += g;
-      acc[1][l] += g * (double(xv[l]) - double(m.mean[l]));
+      acc[1][l] += g * (double(xv[l]) - double(m.v[l]));
     }
   }
   bool vec8_ok(int64_t total) const { return dev::vec8_ok(total, {x, dy}); }

@@ -295,6 +295,18 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();
   }
 }
+// A rows8 thread's eight per-channel values p[c0 .. c0+7], loaded once into registers.
+template <class T>
+struct Lane8Of {
+  T v[8];
+};
+template <class T>
+__device__ __forceinline__ Lane8Of<T> lane8_of(const T* p, int c0) {
+  Lane8Of<T> m;
+#pragma unroll
+  for (int l = 0; l < 8; ++l) m.v[l] = p[c0 + l];
+  return m;
+}
 template <class F, class = void>
 struct has_rows8 : std::false_type {};
 template <class F>
