@@ -70,6 +70,12 @@ struct ActApply8 {
   }
 };
 
+// A value as stored in S (the forward's one rounding on store).
+__device__ __forceinline__ float stored(float v, const float*) { return v; }
+__device__ __forceinline__ float stored(float v, const __half*) {
+  return __half2float(__float2half_rn(v));
+}
+
 // da = dy * act'(a) as act.cu's relu_bwd/celu_bwd; ReLU reads the mask off the output.
 template <class S>
 struct ActGrad {
@@ -78,9 +84,16 @@ struct ActGrad {
   int C;
   Act act;
   float alpha;
-  // From values: yv is read for ReLU only; xv, rv and the channel's scale and shift for
-  // CELU only.
-  __device__ float value(float g, float yv, float xv, float rv, float scale, float shift) const {
+  // ReLU without a residual, in the rows kernels (the channel's scale and shift sit in
+  // registers, x is read anyway): y > 0 exactly when the pre-activation rounded as stored
+  // is, so the mask comes from x and the read of y is saved, with the same bits.
+  __device__ bool relu_from_x() const { return act == Act::ReLU && r == nullptr; }
+  // From values: yv is read for ReLU only (unless mask_from_x); xv, rv and the channel's
+  // scale and shift for CELU (and ReLU's mask_from_x) only.
+  __device__ float value(float g, float yv, float xv, float rv, float scale, float shift,
+                         bool mask_from_x = false) const {
+    if (act == Act::ReLU && mask_from_x)
+      return stored(pre_act_v(xv, false, 0.f, scale, shift), y) > 0.f ? g : 0.f;
     if (act == Act::ReLU) return yv > 0.f ? g : 0.f;
     if (act == Act::CELU) {
       const float v = pre_act_v(xv, r != nullptr, rv, scale, shift);
@@ -111,25 +124,27 @@ struct DaTerms {
   };
   __device__ Lane8 lane8(int c0) const {
     Lane8 m;
-    const bool celu = da.act == Act::CELU;
+    const bool coefs = da.act == Act::CELU || da.relu_from_x();
 #pragma unroll
     for (int l = 0; l < 8; ++l) {
       m.mean[l] = save_mean[c0 + l];
-      m.scale[l] = celu ? da.coef[c0 + l] : 0.f;
-      m.shift[l] = celu ? da.coef[da.C + c0 + l] : 0.f;
+      m.scale[l] = coefs ? da.coef[c0 + l] : 0.f;
+      m.shift[l] = coefs ? da.coef[da.C + c0 + l] : 0.f;
     }
     return m;
   }
   template <int NA>
   __device__ void add8(const Lane8& m, int64_t e, double (&acc)[NA][8]) const {
     float dy[8], yv[8] = {}, xv[8], rv[8] = {};
+    const bool mask_from_x = da.relu_from_x();
     dev::ld8(da.dy, e, dy);
     dev::ld8(da.x, e, xv);
-    if (da.act == Act::ReLU) dev::ld8(da.y, e, yv);
+    if (da.act == Act::ReLU && !mask_from_x) dev::ld8(da.y, e, yv);
     if (da.act == Act::CELU && da.r) dev::ld8(da.r, e, rv);
 #pragma unroll
     for (int l = 0; l < 8; ++l) {
-      const double g = da.value(dy[l], yv[l], xv[l], rv[l], m.scale[l], m.shift[l]);
+      const double g =
+          da.value(dy[l], yv[l], xv[l], rv[l], m.scale[l], m.shift[l], mask_from_x);
       acc[0][l] += g;
       acc[1][l] += g * (double(xv[l]) - double(m.mean[l]));
     }
@@ -222,13 +237,16 @@ __global__ void __launch_bounds__(kThreads) act_apply_rows8(ActApply<S> a, int64
 }
 
 template <class S>
-__global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t rows) {
+__global__ void __launch_bounds__(kThreads, 2) da_apply_rows8(DaApply<S> a, int64_t rows) {
   const ActGrad<S>& da = a.da;
   const int C = a.C;
   const rows8::Walk th = rows_thread(C, rows);
   const int c0 = th.c0;
-  const bool celu = da.act == Act::CELU, relu = da.act == Act::ReLU;
+  const bool celu = da.act == Act::CELU;
   const bool need_x = celu || (a.dx && a.training);
+  const bool mask_from_x = need_x && da.relu_from_x();  // ActGrad::relu_from_x
+  const bool relu_y = da.act == Act::ReLU && !mask_from_x;
+  const bool coefs = celu || mask_from_x;
   double k[8], m1[8], m2[8], mu[8];
   float scale[8], shift[8];
 #pragma unroll
@@ -238,18 +256,19 @@ __global__ void __launch_bounds__(kThreads) da_apply_rows8(DaApply<S> a, int64_t
     m1[l] = a.dx && a.training ? a.g[C + c] : 0.0;
     m2[l] = a.dx && a.training ? a.g[2 * C + c] : 0.0;
     mu[l] = a.dx && a.training ? a.g[3 * C + c] : 0.0;
-    scale[l] = celu ? da.coef[c] : 0.f;
-    shift[l] = celu ? da.coef[C + c] : 0.f;
+    scale[l] = coefs ? da.coef[c] : 0.f;
+    shift[l] = coefs ? da.coef[C + c] : 0.f;
   }
   for (int64_t row = th.first_row; row < th.end_row; row += th.row_step) {
     const int64_t e = row * C + c0;
     float dy[8], yv[8] = {}, xv[8] = {}, rv[8] = {}, d[8];
     dev::ld8(da.dy, e, dy);
-    if (relu) dev::ld8(da.y, e, yv);
+    if (relu_y) dev::ld8(da.y, e, yv);
     if (need_x) dev::ld8(da.x, e, xv);
     if (celu && da.r) dev::ld8(da.r, e, rv);
 #pragma unroll
-    for (int l = 0; l < 8; ++l) d[l] = da.value(dy[l], yv[l], xv[l], rv[l], scale[l], shift[l]);
+    for (int l = 0; l < 8; ++l)
+      d[l] = da.value(dy[l], yv[l], xv[l], rv[l], scale[l], shift[l], mask_from_x);
     if (a.dres) dev::st8(a.dres, e, d);
     if (!a.dx) continue;
 #pragma unroll
