@@ -4,6 +4,7 @@
 
 #include "device_util.cuh"
 #include "ss/kernels/elementwise.h"
+#include "ss/kernels/strided_plan.h"
 #include "ss/kernels/reduce.h"
 
 namespace ss::cuda {
@@ -65,26 +66,39 @@ struct Load {
 
 // Drop size-1 dims and merge neighbours that are contiguous in both src and dst, so most
 // permute/slice/concat copies become 1–3 dims and the per-element index math shrinks.
-StridedCopy coalesce(const StridedCopy& d) {
-  StridedCopy o;
-  for (int i = 0; i < d.ndim; ++i) {
-    if (d.shape[i] == 1) continue;
-    if (o.ndim > 0) {
-      const int l = o.ndim - 1;
-      if (o.src_stride[l] == d.src_stride[i] * d.shape[i] &&
-          o.dst_stride[l] == d.dst_stride[i] * d.shape[i]) {
-        o.shape[l] *= d.shape[i];
-        o.src_stride[l] = d.src_stride[i];
-        o.dst_stride[l] = d.dst_stride[i];
-        continue;
-      }
-    }
-    o.shape[o.ndim] = d.shape[i];
-    o.src_stride[o.ndim] = d.src_stride[i];
-    o.dst_stride[o.ndim] = d.dst_stride[i];
-    ++o.ndim;
-  }
-  return o;
+// A batched transpose of small slabs (ss::plan_slab_transpose): block b copies slab b
+// into shared memory with coalesced reads, then writes its transpose with coalesced
+// writes. The generic kernel below reads the NHWC side one element per 32-byte sector: on
+// an H100 ResNet9's filter-gradient conversions (KRSC -> KCRS, 9 per step) took 0.21 ms,
+// ~20x their DRAM time.
+constexpr int kSlabBytes = 48 * 1024;  // dynamic shared memory without an opt-in
+template <class U>
+__global__ void slab_transpose_kernel(const U* __restrict__ src, U* __restrict__ dst, int rows,
+                                      int cols, int ld) {
+  extern __shared__ uint4 slab_raw[];  // one declaration for every U
+  U* slab = reinterpret_cast<U*>(slab_raw);
+  const int n = rows * cols;
+  const int64_t base = int64_t(blockIdx.x) * n;
+  for (int i = threadIdx.x; i < n; i += blockDim.x)
+    slab[slab_store_index(i, cols, ld)] = src[base + i];
+  __syncthreads();
+  for (int j = threadIdx.x; j < n; j += blockDim.x)
+    dst[base + j] = slab[slab_load_index(j, rows, ld)];
+}
+
+// Runs c through slab_transpose_kernel when it is such a transpose; false otherwise.
+template <class U>
+bool try_slab_transpose(const StridedCopy& c, const void* src, void* dst) {
+  SlabTranspose t;
+  if (!plan_slab_transpose(c, kSlabBytes / int64_t(sizeof(U)), &t) || t.batch > INT32_MAX)
+    return false;
+  const int ld = int(t.cols) + slab_pad(int(sizeof(U)));
+  const size_t bytes = size_t(t.rows) * ld * sizeof(U);
+  if (bytes > size_t(kSlabBytes)) return false;
+  slab_transpose_kernel<U><<<unsigned(t.batch), kThreads, bytes, stream()>>>(
+      static_cast<const U*>(src), static_cast<U*>(dst), int(t.rows), int(t.cols), ld);
+  CUDA_CHECK_LAUNCH();
+  return true;
 }
 
 template <class U, class I>  // I: index type for the decomposition (uint32_t when it fits)
@@ -109,6 +123,7 @@ __global__ void copy_strided_kernel(StridedCopy d, const U* __restrict__ src, U*
 
 template <class U>
 void copy_strided_t(const StridedCopy& d, const void* src, void* dst, int64_t total) {
+  if (try_slab_transpose<U>(d, src, dst)) return;
   const auto* s = static_cast<const U*>(src);
   auto* t = static_cast<U*>(dst);
   if (total < k32)
