@@ -37,6 +37,7 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
                 "padc": "RGB layer on 8 zero-padded channels (SS_CONV_PAD_C=1)",
                 "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)",
                 "dgradacc": "conv backward-data adds into the pending gradient (SS_CONV_DGRAD_ACC=1)",
+                "slabcopy": "NCHW <-> NHWC copies as shared-memory slab transposes (SS_COPY_SLAB=1)",
                 "all": "every opt-in switch on trial",
                 "bncudnn": "cuDNN's semi-persistent NHWC batch norm + ReLU (SS_BN_CUDNN=1)"}
 

@@ -87,10 +87,13 @@ __global__ void slab_transpose_kernel(const U* __restrict__ src, U* __restrict__
 }
 
 // Runs c through slab_transpose_kernel when it is such a transpose; false otherwise.
+// Opt-in (SS_COPY_SLAB=1) until it has run on a GPU: every convolution's filter passes
+// through here, so a fault would spoil every number of a GPU check.
 template <class U>
 bool try_slab_transpose(const StridedCopy& c, const void* src, void* dst) {
+  static const bool on = env_value("SS_COPY_SLAB") == "1";
   SlabTranspose t;
-  if (!plan_slab_transpose(c, kSlabBytes / int64_t(sizeof(U)), &t) || t.batch > INT32_MAX)
+  if (!on || !plan_slab_transpose(c, kSlabBytes / int64_t(sizeof(U)), &t) || t.batch > INT32_MAX)
     return false;
   const int ld = int(t.cols) + slab_pad(int(sizeof(U)));
   const size_t bytes = size_t(t.rows) * ld * sizeof(U);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ss/kernels/elementwise.h"
+#include "ss/kernels/env.h"
 #include "ss/kernels/runtime.h"
 #include "ss/kernels/strided_plan.h"
 #include "ss/tensor.h"
@@ -129,6 +130,8 @@ TEST_CASE("CUDA layout conversions equal the CPU's bit for bit (slab transposes 
       {{2, 3, 64, 64}, DType::F32},    // an RGB batch: slab over the shared-memory limit
       {{2, 64, 64, 64}, DType::F16},   // and a large activation: the generic kernel
   };
+  // the slab path is opt-in (SS_COPY_SLAB=1, read once per process): say which ran
+  MESSAGE("SS_COPY_SLAB=", env_value("SS_COPY_SLAB"));
   for (const Case& c : cases) {
     CAPTURE(ss::shape_str(c.s));
     const Tensor cpu = Tensor::normal(c.s, 0, 1, 3).to(c.dt);
