@@ -360,7 +360,7 @@ fi
 # every opt-in switch on trial together (parity, then each model's step), ResNet9's
 # torch.compile, each switch alone (SS_ALLOC=heap, the device heap allocator;
 # SS_BN_APPLY=rows; SS_BN_REDUCE=rows8; SS_CONV_PAD_C=1; SS_BN_STATS=onepass; SS_BN_CUDNN=1;
-# SS_CONV_DGRAD_ACC=1; SS_COPY_SLAB=1), both profiles (with the switches when they passed), then the whole
+# SS_CONV_DGRAD_ACC=1; SS_COPY_SLAB=1; SS_POOL_ARGMAX=1), both profiles (with the switches when they passed), then the whole
 # suite beside racecheck and memcheck, and ResNet50's torch.compile.
 trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
   local label="$1" model case
@@ -397,7 +397,7 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   step_json bench_alloc_cuda 20 "$OUT/bench_alloc_cuda.jsonl" "$BUILD/benchmarks/bench_alloc" \
     --device cuda --batch 96
   TRIALS=(SS_ALLOC=heap SS_BN_APPLY=rows SS_BN_REDUCE=rows8 SS_CONV_PAD_C=1 SS_BN_STATS=onepass
-    SS_BN_CUDNN=1 SS_CONV_DGRAD_ACC=1 SS_COPY_SLAB=1)
+    SS_BN_CUDNN=1 SS_CONV_DGRAD_ACC=1 SS_COPY_SLAB=1 SS_POOL_ARGMAX=1)
   trial all "${TRIALS[@]}"  # first: the best case in case the budget runs out
   # torch.compile: the goal is ResNet9's; ResNet50's (compiling takes longest) comes last.
   [[ "$PY" != none ]] && step_json torch_compile_resnet9 120 "$OUT/torch_compile_resnet9.jsonl" \
@@ -412,6 +412,7 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   trial bncudnn SS_BN_CUDNN=1
   trial dgradacc SS_CONV_DGRAD_ACC=1
   trial slabcopy SS_COPY_SLAB=1
+  trial poolargmax SS_POOL_ARGMAX=1
   table
   # Profiles with every switch on when they passed parity together: what is left after them.
   PROFILE_ENV=()

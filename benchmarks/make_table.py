@@ -38,6 +38,7 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
                 "onepass": "batch-norm statistics in one pass (SS_BN_STATS=onepass)",
                 "dgradacc": "conv backward-data adds into the pending gradient (SS_CONV_DGRAD_ACC=1)",
                 "slabcopy": "NCHW <-> NHWC copies as shared-memory slab transposes (SS_COPY_SLAB=1)",
+                "poolargmax": "max pool backward from saved window positions (SS_POOL_ARGMAX=1)",
                 "all": "every opt-in switch on trial",
                 "bncudnn": "cuDNN's semi-persistent NHWC batch norm + ReLU (SS_BN_CUDNN=1)"}
 

@@ -4,42 +4,76 @@
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/bn.h"
+#include "ss/kernels/env.h"
 #include "ss/kernels/loss.h"
 #include "ss/kernels/pool.h"
 #include "ss/ops.h"
 
 namespace ss {
 namespace {
+// The backward from saved window positions (a byte per output) instead of the input:
+// the input, a convolution's output and often the step's largest activation (ResNet9's
+// first conv block at b512: 537 MB in f16), is freed after the forward, and the backward
+// reads a byte where it read four values. On CUDA opt-in (SS_POOL_ARGMAX=1) until it has
+// run on a GPU; the host always does it.
+bool pool_saves_argmax(const Tensor& x) {
+  return !x.is_cuda() || env_value("SS_POOL_ARGMAX") == "1";
+}
+
 // NHWC input (x strictly channels-last, f32/f64 on the CPU, f32/f16 on CUDA).
 Tensor max_pool2d_nhwc(const Tensor& x) {
   const int N = int(x.size(0)), C = int(x.size(1)), H = int(x.size(2)), W = int(x.size(3));
   SS_CHECK(H >= 2 && W >= 2, "max_pool2d: input ", x.desc(), " smaller than the 2x2 window");
   Tensor y = empty_channels_last({N, C, H / 2, W / 2}, x.dtype(), x.device());
-  auto run = [N, C, H, W](const Tensor& x, const Tensor* dy, Tensor& out) {
-    if (is_half(x))
-      return SS_CUDA(dy ? cuda::maxpool2_nhwc_bwd_f16(x.raw(), dy->raw(), N, H, W, C, out.raw())
-                        : cuda::maxpool2_nhwc_fwd_f16(x.raw(), N, H, W, C, out.raw()));
-    backend(x, "max_pool2d",
+  const bool argmax = any_requires_grad({x}) && pool_saves_argmax(x);
+  Tensor idx = argmax ? Tensor::empty({N, H / 2, W / 2, C}, DType::U8, x.device()) : Tensor();
+  uint8_t* ip = argmax ? idx.data<uint8_t>() : nullptr;
+  // dy == nullptr: the forward (x -> out, and idx when saved); else the backward into out,
+  // from idx when saved, else from x.
+  auto run = [N, C, H, W](const Tensor& x, const Tensor* dy, Tensor& out, uint8_t* ip) {
+    const bool from_idx = dy && ip;
+    if (is_half(out))
+      return SS_CUDA(
+          from_idx ? cuda::maxpool2_nhwc_bwd_idx_f16(ip, dy->raw(), N, H, W, C, out.raw())
+          : dy     ? cuda::maxpool2_nhwc_bwd_f16(x.raw(), dy->raw(), N, H, W, C, out.raw())
+                   : cuda::maxpool2_nhwc_fwd_f16(x.raw(), N, H, W, C, out.raw(), ip));
+    backend(out, "max_pool2d",
             [&](auto z) {
               using T = decltype(z);
-              if (dy)
+              if (from_idx)
+                cpu::maxpool2_nhwc_bwd_idx<T>(ip, dy->data<T>(), N, H, W, C, out.data<T>());
+              else if (dy)
                 cpu::maxpool2_nhwc_bwd<T>(x.data<T>(), dy->data<T>(), N, H, W, C, out.data<T>());
               else
-                cpu::maxpool2_nhwc_fwd<T>(x.data<T>(), N, H, W, C, out.data<T>());
+                cpu::maxpool2_nhwc_fwd<T>(x.data<T>(), N, H, W, C, out.data<T>(), ip);
             },
             [&] {
-              SS_CUDA(if (dy) cuda::maxpool2_nhwc_bwd(x.data<float>(), dy->data<float>(), N, H,
-                                                      W, C, out.data<float>());
+              SS_CUDA(if (from_idx) cuda::maxpool2_nhwc_bwd_idx(ip, dy->data<float>(), N, H, W,
+                                                                C, out.data<float>());
+                      else if (dy) cuda::maxpool2_nhwc_bwd(x.data<float>(), dy->data<float>(),
+                                                           N, H, W, C, out.data<float>());
                       else cuda::maxpool2_nhwc_fwd(x.data<float>(), N, H, W, C,
-                                                   out.data<float>()));
+                                                   out.data<float>(), ip));
             });
   };
-  run(x, nullptr, y);
+  run(x, nullptr, y, ip);
+  if (argmax) {  // keeps idx and x's description, not x
+    const Shape xshape = x.shape();
+    const DType xdt = x.dtype();
+    const Device xdev = x.device();
+    record(y, "max_pool2d(nhwc, argmax)", {x}, [idx, xshape, xdt, xdev, run](const Tensor& g_in) {
+      Tensor g = g_in.to(xdt).channels_last();
+      Tensor dx = empty_channels_last(xshape, xdt, xdev);
+      run(Tensor(), &g, dx, idx.data<uint8_t>());
+      return std::vector<Tensor>{dx};
+    });
+    return y;
+  }
   Tensor xs = x.detach();
   record(y, "max_pool2d(nhwc)", {x}, [xs, run](const Tensor& g_in) {
     Tensor g = g_in.to(xs.dtype()).channels_last();
     Tensor dx = Tensor::empty_like(xs);
-    run(xs, &g, dx);
+    run(xs, &g, dx, nullptr);
     return std::vector<Tensor>{dx};
   });
   return y;

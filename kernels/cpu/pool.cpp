@@ -60,23 +60,43 @@ template <class T> void avgpool_global_bwd(const T* dy, int64_t NC, int HW, T* d
   }
 }
 
-template <class T> void maxpool2_nhwc_fwd(const T* x, int N, int H, int W, int C, T* y) {
+template <class T>
+void maxpool2_nhwc_fwd(const T* x, int N, int H, int W, int C, T* y, uint8_t* idx) {
   const int Ho = H / 2, Wo = W / 2;
   const int64_t row = int64_t(W) * C;
+  const int64_t off[4] = {0, C, row, row + C};
 #pragma omp parallel for collapse(2) schedule(static)
   for (int n = 0; n < N; ++n)
     for (int i = 0; i < Ho; ++i)
       for (int j = 0; j < Wo; ++j) {
         const T* a = x + ((int64_t(n) * H + 2 * i) * W + 2 * j) * C;
-        T* yp = y + ((int64_t(n) * Ho + i) * Wo + j) * C;
+        const int64_t o = ((int64_t(n) * Ho + i) * Wo + j) * C;
         for (int c = 0; c < C; ++c) {
-          T m = a[c];
-          if (a[C + c] > m) m = a[C + c];
-          if (a[row + c] > m) m = a[row + c];
-          if (a[row + C + c] > m) m = a[row + C + c];
-          yp[c] = m;
+          int best = 0;
+          for (int q = 1; q < 4; ++q)
+            if (a[off[q] + c] > a[off[best] + c]) best = q;
+          y[o + c] = a[off[best] + c];
+          if (idx) idx[o + c] = uint8_t(best);
         }
       }
+}
+
+template <class T>
+void maxpool2_nhwc_bwd_idx(const uint8_t* idx, const T* dy, int N, int H, int W, int C, T* dx) {
+  const int Ho = H / 2, Wo = W / 2;
+  const int64_t row = int64_t(W) * C;
+  const int64_t off[4] = {0, C, row, row + C};
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < N; ++n) {
+    T* dp = dx + int64_t(n) * H * row;
+    for (int64_t k = 0; k < int64_t(H) * row; ++k) dp[k] = T(0);
+    for (int i = 0; i < Ho; ++i)
+      for (int j = 0; j < Wo; ++j) {
+        const int64_t base = ((int64_t(n) * H + 2 * i) * W + 2 * j) * C;
+        const int64_t o = ((int64_t(n) * Ho + i) * Wo + j) * C;
+        for (int c = 0; c < C; ++c) dx[base + off[idx[o + c]] + c] = dy[o + c];
+      }
+  }
 }
 
 template <class T>
@@ -103,8 +123,9 @@ void maxpool2_nhwc_bwd(const T* x, const T* dy, int N, int H, int W, int C, T* d
 }
 
 #define INST(T)                                                               \
-  template void maxpool2_nhwc_fwd<T>(const T*, int, int, int, int, T*);       \
+  template void maxpool2_nhwc_fwd<T>(const T*, int, int, int, int, T*, uint8_t*); \
   template void maxpool2_nhwc_bwd<T>(const T*, const T*, int, int, int, int, T*); \
+  template void maxpool2_nhwc_bwd_idx<T>(const uint8_t*, const T*, int, int, int, int, T*); \
   template void maxpool2_fwd<T>(const T*, int64_t, int, int, T*);             \
   template void maxpool2_bwd<T>(const T*, const T*, int64_t, int, int, T*);   \
   template void avgpool_global_fwd<T>(const T*, int64_t, int, T*);            \
