@@ -113,6 +113,8 @@ def fmt(v, spec="%.1f"):
 
 
 FAILED_TRIALS = set()  # opt-in switches whose parity failed in this run: never "ours best"
+# a trial's parity step exit code, or "all": implied by every switch passing together
+PARITY_PASSED = ("0", "all")
 
 
 def trial_labels(mode):
@@ -233,7 +235,8 @@ def trial_table(outdir, cases):
     for label in labels:
         rc = parity.get(label)
         row = "| %s | %s |" % (SUFFIX_LABEL.get(label, label),
-                               "–" if rc is None else ("pass" if rc == "0" else "**fail (%s)**" % rc))
+                               "–" if rc is None else "pass (with all)" if rc == "all" else
+                               "pass" if rc == "0" else "**fail (%s)**" % rc)
         ratios = {}
         for k in keys:
             base, r = cases[k]["ours"].get("amp", {}), cases[k]["ours"].get("amp_" + label, {})
@@ -251,7 +254,7 @@ def trial_table(outdir, cases):
 
 
 def trial_verdict(parity_rc, ratios, n_models):
-    if parity_rc is not None and parity_rc != "0":
+    if parity_rc is not None and parity_rc not in PARITY_PASSED:
         return "reject (parity)"
     if parity_rc is None or len(ratios) < 2 * n_models:
         return "incomplete"
@@ -373,7 +376,7 @@ def main():
         paths += sorted(glob.glob(os.path.join(a.outdir, "*.jsonl")))
     cases = collect(read_jsonl(paths))
     if a.outdir:
-        FAILED_TRIALS.update(k for k, rc in trial_parity(a.outdir).items() if rc != "0")
+        FAILED_TRIALS.update(k for k, rc in trial_parity(a.outdir).items() if rc not in PARITY_PASSED)
 
     md = ["# GPU check summary — %s" % gpu_name(a.outdir, cases), ""]
     if a.outdir and os.path.exists(os.path.join(a.outdir, "summary.txt")):

@@ -102,6 +102,17 @@ class Trials(unittest.TestCase):
         self.assertEqual(v("1", both(0.8, 0.8, 0.8, 0.8), 2), "reject (parity)")
         self.assertEqual(v("0", {("r9", "ms"): 0.8}, 2), "incomplete")
         self.assertEqual(v(None, both(0.8, 0.8, 0.8, 0.8), 2), "incomplete")
+        # parity implied by every switch passing together
+        self.assertEqual(v("all", both(0.9, 1.0, 1.0, 1.0), 2), "**adopt**")
+
+    def test_a_switch_covered_by_the_all_parity(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.make(d, "0")
+            with open(os.path.join(d, "summary.txt"), "a") as f:
+                f.write("parity_heap all 0\n")
+            md = table(d)
+        self.assertIn("| device heap allocator (SS_ALLOC=heap) | pass (with all) |", md)
+        self.assertNotIn("heap allocator (SS_ALLOC=heap) (parity failed)", md)
 
 
 if __name__ == "__main__":
