@@ -259,7 +259,7 @@ done
 run_sanitizer() {
   local tool="$1" spec bin tc rc
   for spec in "$TEST_ENGINE|CUDA f16*" "$TEST_ENGINE|CUDA NHWC*" "$TEST_DATA|cuda:*" \
-    "$TEST_ENGINE|*parity*"; do
+    "$TEST_ENGINE|*parity*" "$TEST_ENGINE|CUDA layout*,CUDA max_pool2d*,CUDA conv backward-data*"; do
     bin="${spec%%|*}" tc="${spec#*|}"
     [[ -x "$bin" ]] || { echo "## $(basename "$bin") -tc='$tc' not built"; continue; }
     echo "#> $(basename "$bin") -tc='$tc'"
@@ -430,9 +430,13 @@ if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then
   # Nothing is timed from here on: the whole suite (mostly CPU tests) runs beside the
   # sanitizers, which keep the GPU nearly idle.
   bg_start ctest 150 "$OUT/ctest.log" ctest --test-dir "$BUILD" --output-on-failure -j 8 --timeout 120
+  # The sanitizers with the switches on trial when they passed parity together: their
+  # kernels are the new ones (run 4 memchecked the default path: 0 errors).
   if [[ -n "$SAN" ]]; then
-    step sanitizer_racecheck 90 "$OUT/sanitizer_racecheck.log" bash -c 'run_sanitizer racecheck'
-    step sanitizer_memcheck 60 "$OUT/sanitizer_memcheck.log" bash -c 'run_sanitizer memcheck'
+    step sanitizer_racecheck 90 "$OUT/sanitizer_racecheck.log" env "${PROFILE_ENV[@]}" \
+      bash -c 'run_sanitizer racecheck'
+    step sanitizer_memcheck 60 "$OUT/sanitizer_memcheck.log" env "${PROFILE_ENV[@]}" \
+      bash -c 'run_sanitizer memcheck'
   fi
   bg_wait
   [[ "$PY" != none ]] && step_json torch_compile_resnet50 120 "$OUT/torch_compile_resnet50.jsonl" \

@@ -405,7 +405,8 @@ def main():
         md += ["## Opt-in switches on trial", ""] + tt + [""]
     sl = sanitizer_lines(a.outdir) if a.outdir else []
     if sl:
-        md += ["## compute-sanitizer", ""] + sl + [""]
+        md += ["## compute-sanitizer" + (" (with %s)" % switches if switches and switches != "default"
+                                         else ""), ""] + sl + [""]
     st = step_table(a.outdir) if a.outdir else []
     if st:
         md += ["## Steps", ""] + st + [""]
