@@ -60,6 +60,16 @@ template <class T> void avgpool_global_bwd(const T* dy, int64_t NC, int HW, T* d
   }
 }
 
+// The position (0..3, row-major) of the first maximum of channel c's window at a, whose
+// corners are off[] apart.
+template <class T>
+int window_argmax(const T* a, const int64_t* off, int c) {
+  int best = 0;
+  for (int q = 1; q < 4; ++q)
+    if (a[off[q] + c] > a[off[best] + c]) best = q;
+  return best;
+}
+
 template <class T>
 void maxpool2_nhwc_fwd(const T* x, int N, int H, int W, int C, T* y, uint8_t* idx) {
   const int Ho = H / 2, Wo = W / 2;
@@ -72,17 +82,17 @@ void maxpool2_nhwc_fwd(const T* x, int N, int H, int W, int C, T* y, uint8_t* id
         const T* a = x + ((int64_t(n) * H + 2 * i) * W + 2 * j) * C;
         const int64_t o = ((int64_t(n) * Ho + i) * Wo + j) * C;
         for (int c = 0; c < C; ++c) {
-          int best = 0;
-          for (int q = 1; q < 4; ++q)
-            if (a[off[q] + c] > a[off[best] + c]) best = q;
+          const int best = window_argmax(a, off, c);
           y[o + c] = a[off[best] + c];
           if (idx) idx[o + c] = uint8_t(best);
         }
       }
 }
 
-template <class T>
-void maxpool2_nhwc_bwd_idx(const uint8_t* idx, const T* dy, int N, int H, int W, int C, T* dx) {
+// dx: dy scattered to each window's chosen position (pos(x_offset_of_window, out_offset, c)
+// in 0..3, row-major), zero elsewhere.
+template <class T, class Pos>
+void scatter_windows(const T* dy, int N, int H, int W, int C, T* dx, Pos pos) {
   const int Ho = H / 2, Wo = W / 2;
   const int64_t row = int64_t(W) * C;
   const int64_t off[4] = {0, C, row, row + C};
@@ -94,32 +104,22 @@ void maxpool2_nhwc_bwd_idx(const uint8_t* idx, const T* dy, int N, int H, int W,
       for (int j = 0; j < Wo; ++j) {
         const int64_t base = ((int64_t(n) * H + 2 * i) * W + 2 * j) * C;
         const int64_t o = ((int64_t(n) * Ho + i) * Wo + j) * C;
-        for (int c = 0; c < C; ++c) dx[base + off[idx[o + c]] + c] = dy[o + c];
+        for (int c = 0; c < C; ++c) dx[base + off[pos(base, o, c, off)] + c] = dy[o + c];
       }
   }
 }
 
 template <class T>
+void maxpool2_nhwc_bwd_idx(const uint8_t* idx, const T* dy, int N, int H, int W, int C, T* dx) {
+  scatter_windows(dy, N, H, W, C, dx,
+                  [idx](int64_t, int64_t o, int c, const int64_t*) { return int(idx[o + c]); });
+}
+
+template <class T>
 void maxpool2_nhwc_bwd(const T* x, const T* dy, int N, int H, int W, int C, T* dx) {
-  const int Ho = H / 2, Wo = W / 2;
-  const int64_t row = int64_t(W) * C;
-  const int64_t off[4] = {0, C, row, row + C};
-#pragma omp parallel for schedule(static)
-  for (int n = 0; n < N; ++n) {
-    T* dp = dx + int64_t(n) * H * row;
-    for (int64_t k = 0; k < int64_t(H) * row; ++k) dp[k] = T(0);
-    for (int i = 0; i < Ho; ++i)
-      for (int j = 0; j < Wo; ++j) {
-        const int64_t base = ((int64_t(n) * H + 2 * i) * W + 2 * j) * C;
-        const T* gp = dy + ((int64_t(n) * Ho + i) * Wo + j) * C;
-        for (int c = 0; c < C; ++c) {
-          int best = 0;
-          for (int q = 1; q < 4; ++q)
-            if (x[base + off[q] + c] > x[base + off[best] + c]) best = q;
-          dx[base + off[best] + c] = gp[c];
-        }
-      }
-  }
+  scatter_windows(dy, N, H, W, C, dx, [x](int64_t base, int64_t, int c, const int64_t* off) {
+    return window_argmax(x + base, off, c);
+  });
 }
 
 #define INST(T)                                                               \

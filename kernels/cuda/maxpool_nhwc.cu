@@ -51,6 +51,26 @@ struct Fwd {
   }
 };
 
+// Input element k of [N, H, W, C]: its window (i, j) and its position in it (0..3,
+// row-major); `in` is false for an odd trailing row or column, which no window covers.
+struct InputElem {
+  int64_t n;
+  int c, h, w, i, j;
+  bool in;
+  __device__ InputElem(int64_t k, int H, int W, int C, int Ho, int Wo) {
+    c = int(k % C);
+    int64_t r = k / C;
+    w = int(r % W);
+    r /= W;
+    h = int(r % H);
+    n = r / H;
+    i = h >> 1, j = w >> 1;
+    in = i < Ho && j < Wo;
+  }
+  __device__ int pos() const { return (h & 1) * 2 + (w & 1); }
+  __device__ int64_t out(int Ho, int Wo, int C) const { return ((n * Ho + i) * Wo + j) * C + c; }
+};
+
 // One thread per input element writes its own dx (no zero pass, no scattered writes).
 template <class S>
 struct Bwd {
@@ -58,26 +78,16 @@ struct Bwd {
   S* dx;
   int H, W, C, Ho, Wo;
   __device__ void operator()(int64_t k) const {  // k over [N, H, W, C]
-    const int c = int(k % C);
-    int64_t r = k / C;
-    const int w = int(r % W);
-    r /= W;
-    const int h = int(r % H);
-    const int64_t n = r / H;
-    const int i = h >> 1, j = w >> 1;
-    if (i >= Ho || j >= Wo) {
-      st(dx, k, 0.f);
-      return;
-    }
+    const InputElem e(k, H, W, C, Ho, Wo);
+    if (!e.in) return st(dx, k, 0.f);
     const int64_t row = int64_t(W) * C;
-    const int64_t a = ((n * H + 2 * i) * W + 2 * j) * C + c;
+    const int64_t a = ((e.n * H + 2 * e.i) * W + 2 * e.j) * C + e.c;
     const int64_t off[4] = {0, C, row, row + C};
     int best = 0;
 #pragma unroll
     for (int q = 1; q < 4; ++q)
       if (ld(x, a + off[q]) > ld(x, a + off[best])) best = q;
-    const int mine = (h & 1) * 2 + (w & 1);
-    st(dx, k, mine == best ? ld(dy, ((n * Ho + i) * Wo + j) * C + c) : 0.f);
+    st(dx, k, e.pos() == best ? ld(dy, e.out(Ho, Wo, C)) : 0.f);
   }
 };
 
@@ -89,16 +99,10 @@ struct BwdIdx {
   S* dx;
   int H, W, C, Ho, Wo;
   __device__ void operator()(int64_t k) const {  // k over [N, H, W, C]
-    const int c = int(k % C);
-    int64_t r = k / C;
-    const int w = int(r % W);
-    r /= W;
-    const int h = int(r % H);
-    const int64_t n = r / H;
-    const int i = h >> 1, j = w >> 1;
-    if (i >= Ho || j >= Wo) return st(dx, k, 0.f);
-    const int64_t o = ((n * Ho + i) * Wo + j) * C + c;
-    st(dx, k, idx[o] == (h & 1) * 2 + (w & 1) ? ld(dy, o) : 0.f);
+    const InputElem e(k, H, W, C, Ho, Wo);
+    if (!e.in) return st(dx, k, 0.f);
+    const int64_t o = e.out(Ho, Wo, C);
+    st(dx, k, idx[o] == e.pos() ? ld(dy, o) : 0.f);
   }
 };
 

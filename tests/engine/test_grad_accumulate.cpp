@@ -5,8 +5,7 @@
 // anything else holds must never be offered (the convolution would write into its own dy).
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-
+#include "env_scope.h"
 #include "op_table.h"
 #include "ss/autograd.h"
 #include "ss/kernels/runtime.h"
@@ -62,22 +61,6 @@ int64_t check(DType dt, Device dev, bool nhwc, Other other, double tol) {
   return in_place;
 }
 
-// Sets an environment variable for a scope.
-class EnvScope {
- public:
-  EnvScope(const char* name, const char* value) : name_(name) {
-    if (const char* v = std::getenv(name)) old_ = v, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~EnvScope() { had_ ? (void)setenv(name_, old_.c_str(), 1) : (void)unsetenv(name_); }
-  EnvScope(const EnvScope&) = delete;
-  EnvScope& operator=(const EnvScope&) = delete;
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
 }  // namespace
 
 TEST_CASE("autograd: a convolution adds its input gradient into the pending sum in place") {
@@ -103,7 +86,7 @@ TEST_CASE("CUDA conv backward-data accumulating into the pending gradient matche
     MESSAGE("CUDA dgrad accumulation test skipped: ", cuda::unavailable_reason());
     return;
   }
-  EnvScope on("SS_CONV_DGRAD_ACC", "1");
+  test::EnvScope on("SS_CONV_DGRAD_ACC", "1");
   struct Case {
     DType dt;
     bool nhwc;
@@ -127,7 +110,7 @@ TEST_CASE("CUDA conv backward-data accumulating into the pending gradient matche
     CHECK(e <= c.tol);
   }
   // the same sweep with the switch off: the separate add, the same values
-  EnvScope off("SS_CONV_DGRAD_ACC", "0");
+  test::EnvScope off("SS_CONV_DGRAD_ACC", "0");
   const Inputs gpu = make(DType::F32, Device::cuda(), true);
   const int64_t before = grads_accumulated_in_place();
   grad_x(gpu, Other::Relu, true, true);

@@ -4,10 +4,9 @@
 // CUDA (SS_POOL_ARGMAX=1) the same bits as the CPU.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <memory>
-#include <string>
 
+#include "env_scope.h"
 #include "ss/autograd.h"
 #include "ss/kernels/env.h"
 #include "ss/kernels/runtime.h"
@@ -72,9 +71,7 @@ TEST_CASE("CUDA max_pool2d NHWC with saved argmax matches the CPU bit for bit") 
     MESSAGE("CUDA argmax pooling test skipped: ", cuda::unavailable_reason());
     return;
   }
-  const char* old = std::getenv("SS_POOL_ARGMAX");
-  const std::string saved = old ? old : "";
-  setenv("SS_POOL_ARGMAX", "1", 1);
+  test::EnvScope on("SS_POOL_ARGMAX", "1");
   struct Case {
     Shape s;
     DType dt;
@@ -91,8 +88,4 @@ TEST_CASE("CUDA max_pool2d NHWC with saved argmax matches the CPU bit for bit") 
     CHECK(gpu.y == cpu.y);
     CHECK(gpu.dx == cpu.dx);
   }
-  if (old)
-    setenv("SS_POOL_ARGMAX", saved.c_str(), 1);
-  else
-    unsetenv("SS_POOL_ARGMAX");
 }
