@@ -116,3 +116,31 @@ TEST_CASE("CUDA conv backward-data accumulating into the pending gradient matche
   grad_x(gpu, Other::Relu, true, true);
   CHECK(grads_accumulated_in_place() == before);
 }
+
+TEST_CASE("autograd: a leaf takes a gradient nothing else holds without a copy, copies others") {
+  auto leaf = [](uint64_t seed) {
+    Tensor t = Tensor::normal({4, 5}, 0, 1, seed, 0, DType::F64);
+    t.set_requires_grad(true);
+    return t;
+  };
+  // mul gives each input a fresh gradient: both become the leaves' .grad as they are
+  Tensor a = leaf(1), b = leaf(2);
+  int64_t before = leaf_grads_taken();
+  sum(mul(a, b)).backward();
+  CHECK(leaf_grads_taken() - before == 2);
+  CHECK(a.grad().to_vector<double>() == b.to_vector<double>());
+  CHECK(b.grad().to_vector<double>() == a.to_vector<double>());
+  // add hands one tensor to both inputs: each leaf must get its own copy
+  Tensor c = leaf(3), d = leaf(4);
+  before = leaf_grads_taken();
+  sum(add(c, d)).backward();
+  CHECK(leaf_grads_taken() == before);
+  c.grad().fill_(7.0);
+  CHECK(d.grad().to_vector<double>() == std::vector<double>(20, 1.0));
+  // a gradient the caller passes in stays the caller's
+  Tensor e = leaf(5);
+  Tensor g = Tensor::ones({4, 5}, DType::F64);
+  e.backward(g);
+  g.fill_(3.0);
+  CHECK(e.grad().to_vector<double>() == std::vector<double>(20, 1.0));
+}

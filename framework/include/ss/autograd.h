@@ -64,5 +64,8 @@ void run_backward(const Tensor& root, const Tensor& grad);
 Tensor grad_accumulator(size_t i);
 // Gradients summed in place that way by this thread's backward sweeps (for tests).
 int64_t grads_accumulated_in_place();
+// Leaf gradients that became the leaf's .grad without a copy (nothing else held them), by
+// this thread's backward sweeps (for tests).
+int64_t leaf_grads_taken();
 
 }  // namespace ss
