@@ -18,6 +18,7 @@
 #include "ss/grad_scaler.h"
 #include "ss/autograd.h"
 #include "ss/kernels/runtime.h"
+#include "ss/kernels/switches.h"
 #include "ss/models/registry.h"
 #include "ss/nvtx.h"
 #include "ss/optim.h"
@@ -269,6 +270,7 @@ int main(int argc, char** argv) {
                 {"dtype", use_amp ? "f16 autocast (f32 params)" : "f32"},
                 {"layout", use_cl ? "channels_last" : "nchw"}, {"cuda_graph", use_graph},
                 {"conv_algo", gpu ? json(conv_algo) : json(nullptr)},
+                {"switches", perf_switches_on()},
                 {"deterministic", gpu ? json(deterministic) : json(nullptr)},
                 {"threads", nthreads},
                 {"gpu", gpu ? json(gpu_name) : json(nullptr)}, {"train_gflop_per_img", gflop},

@@ -10,7 +10,7 @@
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/bn_act.h"
-#include "ss/kernels/env.h"
+#include "ss/kernels/switches.h"
 #include "ss/ops.h"
 
 namespace ss {
@@ -22,7 +22,7 @@ namespace {
 // (bn_act.cu) read it twice; CELU, and identity with a residual, stay with ours.
 bool use_cudnn_bn(const Tensor& x_in, const Tensor& x, bool half, bool training, Act act,
                   bool residual, double eps) {
-  static const bool on = env_value("SS_BN_CUDNN") == "1";
+  static const bool on = perf_switch("SS_BN_CUDNN");
   // Channels in multiples of 8, as ResNet50's all are: the 16-byte NHWC vectors cuDNN's
   // persistent kernels are built around.
   return on && half && training && (x_in.dim() == 2 || !x.is_contiguous()) && eps >= 1e-5 &&

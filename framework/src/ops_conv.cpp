@@ -3,8 +3,8 @@
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/conv.h"
-#include "ss/kernels/env.h"
 #include "ss/kernels/half.h"
+#include "ss/kernels/switches.h"
 #include "ss/ops.h"
 
 namespace ss {
@@ -49,7 +49,7 @@ Tensor dgrad_accumulator(const Tensor& xs, bool native, bool padded) {
       acc.device() != xs.device())
     return {};
   if (!xs.is_cuda()) return acc;  // any dense layout: accumulate_into converts
-  if (env_value("SS_CONV_DGRAD_ACC") != "1") return {};
+  if (!perf_switch("SS_CONV_DGRAD_ACC")) return {};
   // cuDNN writes dx in the layout of the convolution's descriptors
   return (native ? acc.is_channels_last() : acc.is_contiguous()) ? acc : Tensor();
 }
@@ -74,7 +74,7 @@ void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tenso
 // to a multiple of 8 (the padded input is what backward keeps), and the gradients' extra
 // channels are dropped. Opt-in (SS_CONV_PAD_C=1) until it has run on a GPU.
 bool pad_channels_applies(const ConvGeom& g, const Tensor& x) {
-  static const bool on = env_value("SS_CONV_PAD_C") == "1";
+  static const bool on = perf_switch("SS_CONV_PAD_C");
   return on && g.channels_last && is_half(x) && g.C % 8 != 0;
 }
 // NHWC [n, c, h, w] -> [n, c_to, h, w]: zero channels appended, or the first c_to kept.

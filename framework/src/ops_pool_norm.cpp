@@ -4,9 +4,9 @@
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/bn.h"
-#include "ss/kernels/env.h"
 #include "ss/kernels/loss.h"
 #include "ss/kernels/pool.h"
+#include "ss/kernels/switches.h"
 #include "ss/ops.h"
 
 namespace ss {
@@ -17,7 +17,7 @@ namespace {
 // reads a byte where it read four values. On CUDA opt-in (SS_POOL_ARGMAX=1) until it has
 // run on a GPU; the host always does it.
 bool pool_saves_argmax(const Tensor& x) {
-  return !x.is_cuda() || env_value("SS_POOL_ARGMAX") == "1";
+  return !x.is_cuda() || perf_switch("SS_POOL_ARGMAX");
 }
 
 // NHWC input (x strictly channels-last, f32/f64 on the CPU, f32/f16 on CUDA).

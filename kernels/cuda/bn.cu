@@ -7,6 +7,7 @@
 // FMAs the CPU build does not use. CPU and GPU then differ only in summation order.
 #include "device_util.cuh"
 #include "ss/kernels/bn.h"
+#include "ss/kernels/switches.h"
 
 namespace ss::cuda {
 namespace {
@@ -210,7 +211,7 @@ size_t align8(size_t b) { return (b + 7) / 8 * 8; }
 // instead of two; the second read is a whole pass over the activation on the device, where
 // it does not stay in L2 (ResNet50 @128 b96: ~1.2 ms of a 36 ms step on an H100).
 bool one_pass_stats() {
-  static const bool on = env_value("SS_BN_STATS") == "onepass";
+  static const bool on = perf_switch("SS_BN_STATS");
   return on;
 }
 

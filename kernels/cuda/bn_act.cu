@@ -12,6 +12,7 @@
 #include "device_util.cuh"
 #include "ss/kernels/bn.h"
 #include "ss/kernels/bn_act.h"
+#include "ss/kernels/switches.h"
 
 namespace ss::cuda {
 namespace {
@@ -280,7 +281,7 @@ __global__ void __launch_bounds__(kThreads, 2) da_apply_rows8(DaApply<S> a, int6
 // SS_BN_APPLY=rows selects the rows kernels where they apply: NHWC data (HW == 1, N counts
 // rows of C channels), 8-channel groups that divide the block, 16-byte aligned arrays.
 bool rows8_applies(int HW, int C, int64_t total, std::initializer_list<const void*> ptrs) {
-  static const bool on = env_value("SS_BN_APPLY") == "rows";
+  static const bool on = perf_switch("SS_BN_APPLY");
   return on && HW == 1 && rows8::eligible(C, kThreads) && dev::vec8_ok(total, ptrs);
 }
 // A rows kernel over `rows` rows of C channels: one resident wave, at most a thread per

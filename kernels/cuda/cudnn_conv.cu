@@ -17,6 +17,7 @@
 #include "cudnn_desc.h"
 #include "ss/kernels/conv.h"
 #include "ss/kernels/gemm.h"
+#include "ss/kernels/switches.h"
 
 namespace ss::cuda {
 namespace {
@@ -291,7 +292,7 @@ void bwd_data(Storage st, const ConvGeom& g, const void* dy, const void* w, void
 // 0.83 ms each against ~0.05 ms for the GEMM PyTorch gets from cuDNN's newer API.
 bool pointwise_nhwc(const ConvGeom& g) {
   // SS_CONV_1X1_GEMM=0: leave these to cuDNN (A/B timing)
-  static const bool off = env_value("SS_CONV_1X1_GEMM") == "0";
+  static const bool off = !perf_switch("SS_CONV_1X1_GEMM");
   return !off && g.channels_last && g.R == 1 && g.S == 1 && g.stride_h == 1 && g.stride_w == 1 &&
          g.pad_h == 0 && g.pad_w == 0 && int64_t(g.N) * g.H * g.W <= INT32_MAX;
 }

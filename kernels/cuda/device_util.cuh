@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "ss/kernels/rows8_layout.h"
+#include "ss/kernels/switches.h"
 
 namespace ss::cuda::dev {
 
@@ -195,7 +196,7 @@ struct ChannelSplit {
 // SS_BN_REDUCE=rows8 (opt-in until it has run on a GPU): batch norm's per-channel sums over
 // channels-last data by rows8_partials_kernel (see there).
 inline bool rows8_reduce_on() {
-  static const bool on = env_value("SS_BN_REDUCE") == "rows8";
+  static const bool on = perf_switch("SS_BN_REDUCE");
   return on;
 }
 

@@ -4,8 +4,9 @@
 
 #include "device_util.cuh"
 #include "ss/kernels/elementwise.h"
-#include "ss/kernels/strided_plan.h"
 #include "ss/kernels/reduce.h"
+#include "ss/kernels/strided_plan.h"
+#include "ss/kernels/switches.h"
 
 namespace ss::cuda {
 namespace {
@@ -91,7 +92,7 @@ __global__ void slab_transpose_kernel(const U* __restrict__ src, U* __restrict__
 // through here, so a fault would spoil every number of a GPU check.
 template <class U>
 bool try_slab_transpose(const StridedCopy& c, const void* src, void* dst) {
-  static const bool on = env_value("SS_COPY_SLAB") == "1";
+  static const bool on = perf_switch("SS_COPY_SLAB");
   SlabTranspose t;
   if (!on || !plan_slab_transpose(c, kSlabBytes / int64_t(sizeof(U)), &t) || t.batch > INT32_MAX)
     return false;

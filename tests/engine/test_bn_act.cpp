@@ -10,8 +10,8 @@
 #include "op_table.h"
 #include "ss/allocator.h"
 #include "ss/autograd.h"
-#include "ss/kernels/env.h"
 #include "ss/kernels/runtime.h"
+#include "ss/kernels/switches.h"
 #include "ss/nn.h"
 #include "ss/ops.h"
 
@@ -203,10 +203,7 @@ TEST_CASE("CUDA batch_norm_act in f16 at layer sizes matches the CPU (values, gr
       {{16, 512, 8, 8}, Act::None, false},    // a downsample BN
       {{96, 2048, 4, 4}, Act::ReLU, true},    // ResNet50's layer4 @128 px: one lane per group
   };
-  const std::string switches = "SS_BN_CUDNN=" + env_value("SS_BN_CUDNN") +
-                               " SS_BN_APPLY=" + env_value("SS_BN_APPLY") +
-                               " SS_BN_STATS=" + env_value("SS_BN_STATS") +
-                               " SS_BN_REDUCE=" + env_value("SS_BN_REDUCE");
+  const std::string switches = perf_switches_on();
   for (const Case& k : cases) {
     CAPTURE(shape_str(k.s));
     CAPTURE(name_of(k.act));

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "ss/kernels/elementwise.h"
-#include "ss/kernels/env.h"
 #include "ss/kernels/runtime.h"
 #include "ss/kernels/strided_plan.h"
+#include "ss/kernels/switches.h"
 #include "ss/tensor.h"
 
 using namespace ss;
@@ -131,7 +131,7 @@ TEST_CASE("CUDA layout conversions equal the CPU's bit for bit (slab transposes 
       {{2, 64, 64, 64}, DType::F16},   // and a large activation: the generic kernel
   };
   // the slab path is opt-in (SS_COPY_SLAB=1, read once per process): say which ran
-  MESSAGE("SS_COPY_SLAB=", env_value("SS_COPY_SLAB"));
+  MESSAGE("switches on: ", perf_switches_on());
   for (const Case& c : cases) {
     CAPTURE(ss::shape_str(c.s));
     const Tensor cpu = Tensor::normal(c.s, 0, 1, 3).to(c.dt);

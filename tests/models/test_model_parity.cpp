@@ -22,7 +22,7 @@
 
 #include "model_test_util.h"
 #include "ss/autograd.h"
-#include "ss/kernels/env.h"
+#include "ss/kernels/switches.h"
 #include "ss/models/registry.h"
 #include "ss/ops.h"
 
@@ -95,7 +95,7 @@ void run_case(const std::string& name, Device dev, Tol tol, int64_t in_place) {
     loss.backward();
     // every residual block's input gradient summed in place (its shortcut's gradient is
     // pending when the first convolution's backward runs); on CUDA only when switched on
-    const bool acc_on = !dev.is_cuda() || env_value("SS_CONV_DGRAD_ACC") == "1";
+    const bool acc_on = !dev.is_cuda() || perf_switch("SS_CONV_DGRAD_ACC");
     CHECK_MESSAGE(grads_accumulated_in_place() - in_place_before == (acc_on ? in_place : 0),
                   tag << ": gradients summed in place");
 
