@@ -362,6 +362,14 @@ fi
 # SS_BN_APPLY=rows; SS_BN_REDUCE=rows8; SS_CONV_PAD_C=1; SS_BN_STATS=onepass; SS_BN_CUDNN=1;
 # SS_CONV_DGRAD_ACC=1; SS_COPY_SLAB=1; SS_POOL_ARGMAX=1), both profiles (with the switches when they passed), then the whole
 # suite beside racecheck and memcheck, and ResNet50's torch.compile.
+# step_json_as NAME FROM TO CMD...: step_json (30 s) into $OUT/NAME.jsonl, then its rows'
+# mode FROM renamed TO (bench_train names only its own settings in the mode)
+step_json_as() {
+  local name="$1" from="$2" to="$3"
+  shift 3
+  step_json "$name" 30 "$OUT/$name.jsonl" "$@"
+  sed -i "s/\"mode\":\"$from\"/\"mode\":\"$to\"/" "$OUT/$name.jsonl"
+}
 trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the switches set
   local label="$1" model case
   shift
@@ -374,17 +382,15 @@ trial() {  # trial LABEL VAR=VALUE...: parity and both models' AMP step with the
   fi
   for c in "resnet9 $R9" "resnet50 $R50"; do
     read -r model case <<<"$c"
-    step_json "train_${label}_$model" 30 "$OUT/train_${label}_$model.jsonl" env "$@" "$TRAIN" \
+    step_json_as "train_${label}_$model" amp "amp_$label" env "$@" "$TRAIN" \
       --device cuda --case "$case" --amp --torch none --iters 10 --warmup 3
-    sed -i "s/\"mode\":\"amp\"/\"mode\":\"amp_$label\"/" "$OUT/train_${label}_$model.jsonl"
   done
   [[ "$label" == all ]] || return 0
   # the graph steps (ResNet9's best in run 4) with every switch on
   for c in "resnet9 $R9" "resnet50 $R50"; do
     read -r model case <<<"$c"
-    step_json "train_graph_all_$model" 30 "$OUT/train_graph_all_$model.jsonl" env "$@" "$TRAIN" \
+    step_json_as "train_graph_all_$model" amp_graph amp_graph_all env "$@" "$TRAIN" \
       --device cuda --case "$case" --amp --cuda-graph --torch none --iters 10 --warmup 3
-    sed -i "s/\"mode\":\"amp_graph\"/\"mode\":\"amp_graph_all\"/" "$OUT/train_graph_all_$model.jsonl"
   done
 }
 if [[ "${GPU_CHECK_QUICK:-0}" == final ]]; then

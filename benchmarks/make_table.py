@@ -43,13 +43,22 @@ SUFFIX_LABEL = {"heuristic": "cuDNN heuristic algorithms", "det": "deterministic
                 "bncudnn": "cuDNN's semi-persistent NHWC batch norm + ReLU (SS_BN_CUDNN=1)"}
 
 
-def ours_label(mode):
+def split_mode(mode):
+    """("amp_graph", ["all"]) for "amp_graph_all": the longest known base and the suffixes
+    (bench_train's settings and gpu_check's trial labels); (None, []) for an unknown mode."""
     for base in sorted(OURS_LABEL, key=len, reverse=True):
         if mode == base or mode.startswith(base + "_"):
-            extra = [SUFFIX_LABEL.get(x, x) + (" (parity failed)" if x in FAILED_TRIALS else "")
-                     for x in mode[len(base):].split("_") if x]
-            return OURS_LABEL[base] + "".join(", " + e for e in extra)
-    return mode
+            return base, [x for x in mode[len(base):].split("_") if x]
+    return None, []
+
+
+def ours_label(mode):
+    base, suffixes = split_mode(mode)
+    if base is None:
+        return mode
+    extra = [SUFFIX_LABEL.get(x, x) + (" (parity failed)" if x in FAILED_TRIALS else "")
+             for x in suffixes]
+    return OURS_LABEL[base] + "".join(", " + e for e in extra)
 
 
 def ours_order(mode):
@@ -117,15 +126,8 @@ FAILED_TRIALS = set()  # opt-in switches whose parity failed in this run: never 
 PARITY_PASSED = ("0", "all")
 
 
-def trial_labels(mode):
-    for base in sorted(OURS_LABEL, key=len, reverse=True):
-        if mode == base or mode.startswith(base + "_"):
-            return {x for x in mode[len(base):].split("_") if x}
-    return set()
-
-
 def best_ours(c):
-    ok = [r for m, r in c["ours"].items() if r.get("img_per_s") and not trial_labels(m) & FAILED_TRIALS]
+    ok = [r for m, r in c["ours"].items() if r.get("img_per_s") and not set(split_mode(m)[1]) & FAILED_TRIALS]
     return max(ok, key=lambda r: r["img_per_s"]) if ok else None
 
 
@@ -394,19 +396,20 @@ def main():
     if a.outdir and os.path.exists(os.path.join(a.outdir, "profile_switches.txt")):
         with open(os.path.join(a.outdir, "profile_switches.txt")) as f:
             switches = f.read().strip()
+    # ", with SS_X=... ...": the profiles and sanitizers ran with the switches on trial
+    with_switches = ", with " + switches if switches and switches != "default" else ""
     for model, what in (("resnet9", "ResNet9 @64 px b512"), ("resnet50", "ResNet50 @128 px b96")):
         kt = kernel_table(a.outdir, model) if a.outdir else []
         if kt:
-            md += ["## Where the GPU time goes (%s, ours AMP%s)" % (
-                what, ", with " + switches if switches and switches != "default" else ""), ""]
+            md += ["## Where the GPU time goes (%s, ours AMP%s)" % (what, with_switches), ""]
             md += kt + [""]
     tt = trial_table(a.outdir, cases) if a.outdir else []
     if tt:
         md += ["## Opt-in switches on trial", ""] + tt + [""]
     sl = sanitizer_lines(a.outdir) if a.outdir else []
     if sl:
-        md += ["## compute-sanitizer" + (" (with %s)" % switches if switches and switches != "default"
-                                         else ""), ""] + sl + [""]
+        md += ["## compute-sanitizer" + (" (%s)" % with_switches[2:] if with_switches else ""),
+               ""] + sl + [""]
     st = step_table(a.outdir) if a.outdir else []
     if st:
         md += ["## Steps", ""] + st + [""]

@@ -219,12 +219,8 @@ template <class S>
 __global__ void __launch_bounds__(kThreads) act_apply_rows8(ActApply<S> a, int64_t rows) {
   const int C = a.C;
   const rows8::Walk th = rows_thread(C, rows);
-  float scale[8], shift[8];
-#pragma unroll
-  for (int l = 0; l < 8; ++l) {
-    scale[l] = a.coef[th.c0 + l];
-    shift[l] = a.coef[C + th.c0 + l];
-  }
+  const dev::Lane8Of<float> scale = dev::lane8_of(a.coef, th.c0);
+  const dev::Lane8Of<float> shift = dev::lane8_of(a.coef + C, th.c0);
   for (int64_t row = th.first_row; row < th.end_row; row += th.row_step) {
     const int64_t e = row * C + th.c0;
     float xv[8], rv[8] = {}, o[8];
@@ -232,7 +228,8 @@ __global__ void __launch_bounds__(kThreads) act_apply_rows8(ActApply<S> a, int64
     if (a.r) dev::ld8(a.r, e, rv);
 #pragma unroll
     for (int l = 0; l < 8; ++l)
-      o[l] = act_of(a.act, a.alpha, pre_act_v(xv[l], a.r != nullptr, rv[l], scale[l], shift[l]));
+      o[l] = act_of(a.act, a.alpha,
+                    pre_act_v(xv[l], a.r != nullptr, rv[l], scale.v[l], shift.v[l]));
     dev::st8(a.y, e, o);
   }
 }

@@ -200,8 +200,8 @@ inline bool rows8_reduce_on() {
   return on;
 }
 
-// rows8: the caller's functor has a rows8 form (kRows8) and wants it where the layout
-// allows; the slices are then sized for it (the partials the caller allocates hold
+// rows8: the caller's functor has a rows8 form (F::Lane8, see rows8_partials_kernel) and
+// wants it where the layout allows; the slices are then sized for it (the partials the caller allocates hold
 // NA*C*S doubles either way, and rows_partials_kernel is correct for any S).
 inline ChannelSplit channel_split(int64_t N, int C, int64_t inner, bool rows8 = false) {
   ChannelSplit sp;
