@@ -165,9 +165,10 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
   Tensor ys = act == Act::ReLU ? y.detach() : Tensor();
   Tensor rs = act == Act::CELU && r.defined() ? r.detach() : Tensor();
   const bool want_dres = residual_in.defined() && residual_in.requires_grad();
+  const bool had_res = r.defined();
   record(y, "batch_norm_act", {x_in, gamma, beta, residual_in},
-         [xs, gs, ys, rs, smean, sinv, coef, training, act, alpha, want_dres, half, N, C,
-          HW](const Tensor& g_in) {
+         [xs, gs, ys, rs, smean, sinv, coef, training, act, alpha, want_dres, had_res, half, N,
+          C, HW](const Tensor& g_in) {
            Tensor g = g_in.to(xs.dtype()).contiguous_like(xs);
            Tensor dx = Tensor::empty_like(xs);
            Tensor dg = Tensor::empty({C}, gs.dtype(), xs.device());
@@ -178,7 +179,7 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
                  xs.raw(), g.raw(), rs.defined() ? rs.raw() : nullptr,
                  ys.defined() ? ys.raw() : nullptr, N, C, HW, gs.data<float>(),
                  smean.data<float>(), sinv.data<float>(), coef.data<float>(), training, act,
-                 float(alpha), dx.raw(), dg.data<float>(), db.data<float>(),
+                 float(alpha), had_res, dx.raw(), dg.data<float>(), db.data<float>(),
                  dr.defined() ? dr.raw() : nullptr));
              return std::vector<Tensor>{dx, dg, db, dr};
            }
@@ -199,8 +200,8 @@ Tensor batch_norm_act(const Tensor& x_in, const Tensor& gamma, const Tensor& bet
                          rs.defined() ? rs.data<float>() : nullptr,
                          ys.defined() ? ys.data<float>() : nullptr, N, C, HW, gs.data<float>(),
                          smean.data<float>(), sinv.data<float>(), coef.data<float>(), training,
-                         act, float(alpha), dx.data<float>(), dg.data<float>(), db.data<float>(),
-                         dr.defined() ? dr.data<float>() : nullptr));
+                         act, float(alpha), had_res, dx.data<float>(), dg.data<float>(),
+                         db.data<float>(), dr.defined() ? dr.data<float>() : nullptr));
                    });
            return std::vector<Tensor>{dx, dg, db, dr};
          });

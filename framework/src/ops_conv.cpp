@@ -1,5 +1,7 @@
 // conv2d and conv_transpose2d. The transposed convolution reuses the convolution's
 // three kernels with the roles of forward and backward-data swapped.
+#include <cstdint>
+
 #include "op_util.h"
 #include "ss/autograd.h"
 #include "ss/kernels/conv.h"
@@ -50,8 +52,10 @@ Tensor dgrad_accumulator(const Tensor& xs, bool native, bool padded) {
     return {};
   if (!xs.is_cuda()) return acc;  // any dense layout: accumulate_into converts
   if (!perf_switch("SS_CONV_DGRAD_ACC")) return {};
-  // cuDNN writes dx in the layout of the convolution's descriptors
-  return (native ? acc.is_channels_last() : acc.is_contiguous()) ? acc : Tensor();
+  // cuDNN writes dx in the layout of the convolution's descriptors, and chose its algorithm
+  // for aligned buffers (a dense view at an offset, say a slice of cat's gradient, may not be)
+  const bool aligned = reinterpret_cast<uintptr_t>(acc.raw()) % 16 == 0;
+  return aligned && (native ? acc.is_channels_last() : acc.is_contiguous()) ? acc : Tensor();
 }
 void conv_bwd_filter(const ConvGeom& g, const Tensor& x, const Tensor& dy, Tensor& dw) {
   if (is_half(x)) return SS_CUDA(cuda::conv2d_bwd_filter_f16(g, x.raw(), dy.raw(), dw.raw()));

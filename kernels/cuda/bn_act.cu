@@ -85,10 +85,13 @@ struct ActGrad {
   int C;
   Act act;
   float alpha;
+  // The forward added a residual. Not the same as r != nullptr: r is passed (and kept
+  // alive) for CELU only, ReLU's mask needs the residual only through y.
+  bool had_residual;
   // ReLU without a residual, in the rows kernels (the channel's scale and shift sit in
   // registers, x is read anyway): y > 0 exactly when the pre-activation rounded as stored
   // is, so the mask comes from x and the read of y is saved, with the same bits.
-  __device__ bool relu_from_x() const { return act == Act::ReLU && r == nullptr; }
+  __device__ bool relu_from_x() const { return act == Act::ReLU && !had_residual; }
   // From values: yv is read for ReLU only (unless mask_from_x); xv, rv and the channel's
   // scale and shift for CELU (and ReLU's mask_from_x) only.
   __device__ float value(float g, float yv, float xv, float rv, float scale, float shift,
@@ -314,8 +317,8 @@ void act_fwd(const S* x, const S* residual, int N, int C, int HW, const float* g
 template <class S>
 void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int C, int HW,
              const float* gamma, const float* save_mean, const float* save_invstd,
-             const float* coef, bool training, Act act, float alpha, S* dx, float* dgamma,
-             float* dbeta, S* dresidual) {
+             const float* coef, bool training, Act act, float alpha, bool had_residual, S* dx,
+             float* dgamma, float* dbeta, S* dresidual) {
   if (C <= 0) return;
   const dev::ChannelSplit sp = dev::channel_split(N, C, HW, dev::rows8_reduce_on());
   const size_t part_b = sizeof(double) * 2 * size_t(C) * sp.S;
@@ -323,7 +326,7 @@ void act_bwd(const S* x, const S* dy, const S* residual, const S* y, int N, int 
   auto* part = reinterpret_cast<double*>(ws);
   auto* g = reinterpret_cast<double*>(ws + part_b);
   const double M = double(N) * HW;
-  const ActGrad<S> da{x, dy, residual, y, coef, C, act, alpha};
+  const ActGrad<S> da{x, dy, residual, y, coef, C, act, alpha, had_residual};
   dev::channel_reduce<2>(sp, DaTerms<S>{da, save_mean},
                          DaFinal{gamma, save_mean, save_invstd, dgamma, dbeta, g, M, C}, part);
   if (!dx && !dresidual) return;
@@ -350,9 +353,9 @@ void bn_act_fwd(const float* x, const float* residual, int N, int C, int HW, con
 void bn_act_bwd(const float* x, const float* dy, const float* residual, const float* y, int N,
                 int C, int HW, const float* gamma, const float* save_mean,
                 const float* save_invstd, const float* coef, bool training, Act act, float alpha,
-                float* dx, float* dgamma, float* dbeta, float* dresidual) {
+                bool had_residual, float* dx, float* dgamma, float* dbeta, float* dresidual) {
   act_bwd(x, dy, residual, y, N, C, HW, gamma, save_mean, save_invstd, coef, training, act, alpha,
-          dx, dgamma, dbeta, dresidual);
+          had_residual, dx, dgamma, dbeta, dresidual);
 }
 
 void bn_act_fwd_f16(const void* x, const void* residual, int N, int C, int HW, const float* gamma,
@@ -366,9 +369,10 @@ void bn_act_fwd_f16(const void* x, const void* residual, int N, int C, int HW, c
 void bn_act_bwd_f16(const void* x, const void* dy, const void* residual, const void* y, int N,
                     int C, int HW, const float* gamma, const float* save_mean,
                     const float* save_invstd, const float* coef, bool training, Act act,
-                    float alpha, void* dx, float* dgamma, float* dbeta, void* dresidual) {
+                    float alpha, bool had_residual, void* dx, float* dgamma, float* dbeta,
+                    void* dresidual) {
   act_bwd(H(x), H(dy), H(residual), H(y), N, C, HW, gamma, save_mean, save_invstd, coef,
-          training, act, alpha, H(dx), dgamma, dbeta, H(dresidual));
+          training, act, alpha, had_residual, H(dx), dgamma, dbeta, H(dresidual));
 }
 
 }  // namespace ss::cuda

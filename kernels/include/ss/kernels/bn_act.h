@@ -34,11 +34,12 @@ void bn_act_fwd(const float* x, const float* residual, int N, int C, int HW, con
                 const float* beta, bool training, float eps, float momentum, float* running_mean,
                 float* running_var, Act act, float alpha, float* y, float* save_mean,
                 float* save_invstd, float* coef);
-// dx may be null (only dgamma/dbeta/dresidual wanted).
+// dx may be null (only dgamma/dbeta/dresidual wanted). had_residual: the forward added one
+// (residual itself is needed, and may be null otherwise, for CELU only).
 void bn_act_bwd(const float* x, const float* dy, const float* residual, const float* y, int N,
                 int C, int HW, const float* gamma, const float* save_mean,
                 const float* save_invstd, const float* coef, bool training, Act act, float alpha,
-                float* dx, float* dgamma, float* dbeta, float* dresidual);
+                bool had_residual, float* dx, float* dgamma, float* dbeta, float* dresidual);
 // Mixed precision: x, residual, y, dy, dx, dresidual are binary16 (IEEE half data);
 // parameters, statistics and coef stay f32, arithmetic is f32 as above.
 void bn_act_fwd_f16(const void* x, const void* residual, int N, int C, int HW, const float* gamma,
@@ -48,7 +49,8 @@ void bn_act_fwd_f16(const void* x, const void* residual, int N, int C, int HW, c
 void bn_act_bwd_f16(const void* x, const void* dy, const void* residual, const void* y, int N,
                     int C, int HW, const float* gamma, const float* save_mean,
                     const float* save_invstd, const float* coef, bool training, Act act,
-                    float alpha, void* dx, float* dgamma, float* dbeta, void* dresidual);
+                    float alpha, bool had_residual, void* dx, float* dgamma, float* dbeta,
+                    void* dresidual);
 // cuDNN's NHWC batch norm for f16 training (CUDNN_BATCHNORM_SPATIAL_PERSISTENT, the
 // semi-persistent kernels PyTorch's AMP step runs), with the ReLU and the residual add
 // fused into it: act None without residual (ops BN), ReLU (BN_ACTIVATION), ReLU with a

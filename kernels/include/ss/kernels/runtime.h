@@ -19,7 +19,7 @@ constexpr size_t kVmPage = size_t(2) << 20;
 bool vm_supported();  // a device whose driver has the VMM API
 std::string vm_unsupported_reason();
 void* vm_reserve(size_t bytes);
-void vm_release(void* base, size_t bytes);  // the whole range, all pages unmapped
+void vm_release(void* base, size_t bytes);  // the whole range; its mapped pages unmapped first
 void vm_map(void* addr, size_t bytes);    // throws ss::Error on OOM, leaving nothing mapped
 void vm_unmap(void* addr, size_t bytes);  // pages of the range not mapped are skipped
 // Both return once src may be reused. An upload of up to 256 KiB is queued on the stream
