@@ -145,9 +145,10 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
       grads.erase(it);
     }
     std::vector<Tensor> in_grads(node->next.size());
+    std::vector<Tensor> acc;  // this rule's offers, kept to recognise the one it returned
     if (g.defined()) {  // a node reached by no gradient only passes the count on
       {
-        const std::vector<Tensor> acc = offer_accumulators(*node, grads);
+        acc = offer_accumulators(*node, grads);
         OfferScope offers(&acc);
         in_grads = node->backward(g);
       }
@@ -166,7 +167,8 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
           auto it = grads.find(e.fn.get());
           if (it == grads.end()) {
             grads.emplace(e.fn.get(), gi.dense());  // NHWC gradients stay NHWC
-          } else if (gi.same(it->second)) {
+          } else if (i < acc.size() && acc[i].defined() && gi.same(acc[i]) &&
+                     gi.same(it->second)) {
             ++t_in_place;  // the rule added into the offered sum (grad_accumulator)
           } else {
             // Never accumulate in place into a tensor a backward rule may share. Same

@@ -81,6 +81,25 @@ TEST_CASE("autograd: a pending gradient that is also the rule's own incoming gra
   CHECK(grad_accumulator(0).defined() == false);  // outside a backward rule: nothing
 }
 
+TEST_CASE("autograd: a node reached twice by one shared gradient tensor sums both") {
+  // add hands the same tensor to both its inputs; when both are the same non-leaf node, or
+  // a pass-through rule returns that tensor again, the second arrival is the very tensor
+  // already pending. It must be added, not taken for an in-place sum (d/dx below is 2, 2, 3).
+  auto grad_of = [](auto f) {
+    Tensor x = Tensor::normal({3, 4}, 0, 1, 5, 0, DType::F64);
+    x.set_requires_grad(true);
+    const Tensor y = add_scalar(x, 1.0);  // a non-leaf: its gradient is summed in the sweep
+    const int64_t before = grads_accumulated_in_place();
+    sum(f(y)).backward();
+    CHECK(grads_accumulated_in_place() == before);
+    return x.grad().to_vector<double>();
+  };
+  const auto v = [](double k) { return std::vector<double>(12, k); };
+  CHECK(grad_of([](const Tensor& y) { return add(y, y); }) == v(2));
+  CHECK(grad_of([](const Tensor& y) { return add(y, add_scalar(y, 0.0)); }) == v(2));
+  CHECK(grad_of([](const Tensor& y) { return add(y, add(y, y)); }) == v(3));
+}
+
 TEST_CASE("CUDA conv backward-data accumulating into the pending gradient matches the CPU") {
   if (!cuda_available()) {
     MESSAGE("CUDA dgrad accumulation test skipped: ", cuda::unavailable_reason());
