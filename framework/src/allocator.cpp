@@ -234,6 +234,7 @@ void CachingAllocator::back_pages(Pool& pool, const Block* b) {
 }
 
 void* CachingAllocator::allocate(size_t bytes) {
+  SS_CHECK(bytes <= (size_t(1) << 50), "out of memory: a request for ", bytes >> 20, " MiB");
   const size_t size = round_up(bytes == 0 ? 1 : bytes, kAlign);
   std::unique_lock<std::mutex> lock(mu_);
   Pool& pool = pool_for(size);
@@ -312,6 +313,7 @@ void CachingAllocator::begin_private_pool() {
   std::lock_guard<std::mutex> lock(mu_);
   SS_CHECK(!private_open_, "allocator: a private pool is already open");
   private_open_ = true;
+  private_held_ = true;
 }
 
 void CachingAllocator::end_private_pool() {
@@ -322,6 +324,7 @@ void CachingAllocator::end_private_pool() {
 void CachingAllocator::release_private_pool() {
   std::lock_guard<std::mutex> lock(mu_);
   SS_CHECK(!private_open_, "allocator: release_private_pool while a capture is open");
+  private_held_ = false;
   const bool any = !private_small_.segments.empty() || !private_large_.segments.empty();
   // Replays queued earlier may still write these blocks.
   if (type_ == DeviceType::CUDA && any) cuda::synchronize();
@@ -342,10 +345,12 @@ void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(mu_);
   // Cached CUDA blocks may still be read or written by queued kernels (release() is
   // stream-ordered, not complete); cudaFree only "may" synchronise, so wait explicitly.
-  if (type_ == DeviceType::CUDA && (!small_.free.empty() || !large_.free.empty()))
-    cuda::synchronize();
-  trim(small_);
-  trim(large_);
+  std::vector<Pool*> pools{&small_, &large_};
+  if (!private_held_) pools.insert(pools.end(), {&private_small_, &private_large_});
+  bool any = false;
+  for (const Pool* p : pools) any = any || !p->free.empty();
+  if (type_ == DeviceType::CUDA && any) cuda::synchronize();
+  for (Pool* p : pools) trim(*p);
 }
 
 size_t CachingAllocator::bytes_in_use() const {

@@ -99,18 +99,20 @@ Vmm& vmm() {
 // current on a thread's first runtime call: a data-loader thread may not have made one.
 void make_current(const Vmm& v) { CUDA_CHECK(cudaSetDevice(v.prop.location.id)); }
 
+void check(CUresult r, const char* what) {
+  if (r != CUDA_SUCCESS) SS_FAIL(what, " failed (CUresult ", int(r), ")");
+}
+
 // Called with v.mu held; pages not mapped are skipped.
 void unmap_page(Vmm& v, char* page) {
   auto it = v.pages.find(page);
   if (it == v.pages.end()) return;
-  (void)v.unmap(reinterpret_cast<CUdeviceptr>(page), v.page);
-  (void)v.release(it->second);
+  // a page that failed to unmap stays on record: mapping it again would fail obscurely
+  check(v.unmap(reinterpret_cast<CUdeviceptr>(page), v.page), "cuMemUnmap");
+  const auto handle = it->second;
   v.pages.erase(it);
   note_device_bytes(-int64_t(v.page));
-}
-
-void check(CUresult r, const char* what) {
-  if (r != CUDA_SUCCESS) SS_FAIL(what, " failed (CUresult ", int(r), ")");
+  check(v.release(handle), "cuMemRelease");
 }
 
 }  // namespace

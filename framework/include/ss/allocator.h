@@ -35,7 +35,7 @@ class CachingAllocator {
 
   void* allocate(size_t bytes);
   void release(void* p);
-  void empty_cache();  // give the shared pools' free memory back to the system
+  void empty_cache();  // give the free memory of pools no graph holds back to the system
   Backing backing() const { return backing_; }
   size_t bytes_in_use() const;    // blocks handed out (sizes rounded up to 512 bytes)
   size_t peak_bytes() const;
@@ -104,6 +104,10 @@ class CachingAllocator {
   Pool small_, large_, private_small_, private_large_;
   std::unordered_map<void*, Block*> live_;
   bool private_open_ = false;
+  // From begin_private_pool until release_private_pool: graphs may replay the private pools'
+  // addresses, so their free memory stays. After it, a heap's private range (which keeps the
+  // blocks still live in it) gives its freed pages back with the shared pools'.
+  bool private_held_ = false;
   size_t in_use_ = 0, peak_ = 0, reserved_ = 0, reserved_peak_ = 0;
 };
 
