@@ -16,6 +16,20 @@ export GPU_CHECK_BUNDLE="${GPU_CHECK_BUNDLE:-$ROOT/build/gpu-bundle.tar.xz}"
 export GPU_CHECK_TAR="$DEST/gpu_check.tar.gz"
 export GPU_CHECK_BUDGET_S="${GPU_CHECK_BUDGET_S:-540}"  # GPU_CHECK_QUICK=1 with ~330 for a first look
 [[ -f "$GPU_CHECK_BUNDLE" ]] || { echo "no bundle at $GPU_CHECK_BUNDLE (run benchmarks/gpu_bundle.sh and carry it)"; exit 1; }
-bash "$ROOT/benchmarks/gpu_check.sh" "$WORK"
+rm -rf "$WORK"  # a warm machine's earlier run must not pass for this one's
+mkdir -p "$WORK"
+# gpu_check.sh in its own session, so that a step which never returns (nvidia-smi on a wedged
+# driver, a kernel in D state that SIGKILL cannot end) still leaves a summary and the tarball.
+setsid bash "$ROOT/benchmarks/gpu_check.sh" "$WORK" >"$WORK/gpu_check.out" 2>&1 &
+pid=$!
+deadline=$((SECONDS + GPU_CHECK_BUDGET_S + 30))
+while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 1; done
+if kill -0 "$pid" 2>/dev/null; then
+  pkill -KILL -s "$pid" 2>/dev/null
+  echo "gpu_check_deadline 124 $((GPU_CHECK_BUDGET_S + 30))" >>"$WORK/summary.txt"
+  timeout 20 python3 "$ROOT/benchmarks/make_table.py" "$WORK" 2>>"$WORK/make_table.err"
+  tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$WORK")" "$(basename "$WORK")"
+fi
+tail -c 11000 "$WORK/gpu_check.out"
 for f in summary.md summary.txt gpu.txt; do [[ -f "$WORK/$f" ]] && cp "$WORK/$f" "$DEST/"; done
 exit 0

@@ -95,13 +95,27 @@ def case_of(r):
     return "%s:%s:%s:%g" % (r.get("arch"), r.get("res"), r.get("batch"), float(r.get("width", 1)))
 
 
+NUM_FIELDS = ("img_per_s", "ms", "tflops", "pct_peak", "peak_mem_mb", "device_peak_mb",
+              "reserved_peak_mb", "train_gflop_per_img", "peak_tflops")
+
+
 def collect(rows):
     """{case: {"ours": {mode: row}, "torch": {mode: row}, "gflop":, "peak":}} (last line wins)."""
     cases = {}
     for r in rows:
-        if r.get("name") != "train_step" or "impl" not in r:
+        # one malformed row (foreign impl, non-string mode, non-numeric field) is dropped,
+        # never the whole summary
+        if (not isinstance(r, dict) or r.get("name") != "train_step"
+                or r.get("impl") not in ("ours", "torch") or not isinstance(r.get("mode", "fp32"), str)):
             continue
-        c = cases.setdefault(case_of(r), {"ours": {}, "torch": {}, "gflop": None, "peak": None})
+        for f in NUM_FIELDS:
+            if f in r and (isinstance(r[f], bool) or not isinstance(r[f], (int, float))):
+                r[f] = None
+        try:
+            key = case_of(r)
+        except (TypeError, ValueError):
+            continue
+        c = cases.setdefault(key, {"ours": {}, "torch": {}, "gflop": None, "peak": None})
         c[r["impl"]][r.get("mode", "fp32")] = r
         if r.get("train_gflop_per_img"):
             c["gflop"] = r["train_gflop_per_img"]
@@ -167,8 +181,7 @@ def training_tables(cases):
 def goal_rows(cases):
     def find(arch, res, batch):
         for k, c in cases.items():
-            a, r, b = k.split(":")[:3]
-            if a == arch and int(r) == res and int(b) == batch:
+            if k.split(":")[:3] == [arch, str(res), str(batch)]:
                 return c
         return None
 
@@ -237,7 +250,8 @@ def trial_table(outdir, cases):
     for label in labels:
         rc = parity.get(label)
         row = "| %s | %s |" % (SUFFIX_LABEL.get(label, label),
-                               "–" if rc is None else "pass (with all)" if rc == "all" else
+                               "–" if rc is None else "skipped (budget)" if rc == "skip" else
+                               "pass (with all)" if rc == "all" else
                                "pass" if rc == "0" else "**fail (%s)**" % rc)
         ratios = {}
         for k in keys:
@@ -256,6 +270,8 @@ def trial_table(outdir, cases):
 
 
 def trial_verdict(parity_rc, ratios, n_models):
+    if parity_rc == "skip":
+        return "incomplete"
     if parity_rc is not None and parity_rc not in PARITY_PASSED:
         return "reject (parity)"
     if parity_rc is None or len(ratios) < 2 * n_models:
@@ -275,7 +291,7 @@ def step_table(outdir):
             parts = line.split()
             if len(parts) == 3 and not line.startswith("#"):
                 rc = parts[1]
-                note = {"0": "0", "124": "124 (timed out)", "skip": "skipped (budget)"}.get(rc, rc)
+                note = {"0": "0", "124": "124 (timed out)", "137": "137 (killed after timeout)", "skip": "skipped (budget)"}.get(rc, rc)
                 out.append("| %s | %s | %s |" % (parts[0], note, parts[2]))
     return out
 

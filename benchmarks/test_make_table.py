@@ -114,6 +114,33 @@ class Trials(unittest.TestCase):
         self.assertIn("| device heap allocator (SS_ALLOC=heap) | pass (with all) |", md)
         self.assertNotIn("heap allocator (SS_ALLOC=heap) (parity failed)", md)
 
+    def test_a_parity_skipped_for_budget_is_not_a_failure(self):
+        self.assertEqual(make_table.trial_verdict("skip", {}, 2), "incomplete")
+        with tempfile.TemporaryDirectory() as d:
+            self.make(d, "0")
+            with open(os.path.join(d, "summary.txt"), "a") as f:
+                f.write("parity_bnrows skip 0\n")
+            md = table(d)
+        self.assertIn("| BN applies by channel-group rows (SS_BN_APPLY=rows) | skipped (budget) |", md)
+
+
+class MalformedRows(unittest.TestCase):
+    """A bad row (a crashed step's half line is already skipped) is dropped, not the summary."""
+
+    def test_odd_rows_are_dropped(self):
+        good = find(rows(RUN4), "resnet9:64:512:1", "torch", "amp")
+        bad = [dict(good, impl="jax"), dict(good, mode=None), dict(good, img_per_s="fast"),
+               dict(good, ms=True), dict(good, width=None), ["not", "a", "row"],
+               dict(good, arch=None, case="x")]
+        with tempfile.TemporaryDirectory() as d:
+            for p in glob.glob(os.path.join(RUN4, "*")):
+                shutil.copy(p, d)
+            with open(os.path.join(d, "train_bad.jsonl"), "w") as f:
+                f.write("".join(json.dumps(r) + "\n" for r in bad))
+            md = table(d)
+        self.assertIn("resnet9 @64 px b512: ours ÷ PyTorch eager", md)
+        self.assertNotIn("jax", md)
+
 
 if __name__ == "__main__":
     unittest.main()

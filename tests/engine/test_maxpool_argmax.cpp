@@ -82,7 +82,7 @@ TEST_CASE("CUDA max_pool2d NHWC with saved argmax matches the CPU bit for bit") 
     CAPTURE(shape_str(c.s));
     CAPTURE(dtype_name(c.dt));
     const Tensor x = with_ties(c.s, 11).to(c.dt);
-    const Tensor R = Tensor::normal({c.s[0], c.s[1], c.s[2] / 2, c.s[3] / 2}, 0, 1, 12, 0, c.dt);
+    const Tensor R = Tensor::normal({c.s[0], c.s[1], c.s[2] / 2, c.s[3] / 2}, 0, 1, 12).to(c.dt);
     const Pooled cpu = pool(x, R, true);
     const Pooled gpu = pool(x.to(Device::cuda()), R, true);
     CHECK(gpu.y == cpu.y);
