@@ -155,6 +155,9 @@ fi
 {
   echo "--- python for torch baseline: $PY"
   [[ "$PY" != none ]] && timeout 60 "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "cudnn", torch.backends.cudnn.version(), "compile", hasattr(torch, "compile"))' 2>&1
+  # torch.compile's Triton builds a launcher with a C compiler and Python.h
+  echo "--- C compiler for Triton: $(command -v cc gcc 2>/dev/null | tr '\n' ' ')"
+  [[ "$PY" != none ]] && timeout 30 "$PY" -c 'import os, sysconfig; h = os.path.join(sysconfig.get_paths()["include"], "Python.h"); print("Python.h", h, "present" if os.path.exists(h) else "MISSING")' 2>&1
 } >>"$OUT/gpu.txt"
 # The table needs only the standard library: any python3 will do.
 TABLE_PY="$(command -v python3 || echo "$PY")"

@@ -17,9 +17,11 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import statistics
 import sys
 import time
+import traceback
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +32,20 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from make_model_fixtures import Net  # noqa: E402
 
 MODES = ("fp32", "amp", "compile")
+# The row being measured and how far it got: a SIGTERM (the GPU check's per-step timeout,
+# e.g. during a long torch.compile) still prints it, with the step it stopped at.
+PROGRESS = {"row": None, "step": None, "t0": None}
+
+
+def on_sigterm(signum, frame):
+    r = PROGRESS["row"]
+    if r is not None:
+        i, t0 = PROGRESS["step"], PROGRESS["t0"]
+        r = dict(r, error="terminated (SIGTERM, the caller's time limit) at step %s after %.0f s%s"
+                 % (i, time.perf_counter() - t0, " (compiling)" if r["mode"] == "compile" and
+                    (i or 0) < 3 else ""))
+        print(json.dumps(r), flush=True)
+    os._exit(124)
 
 
 def skip_reason(mode, device):
@@ -86,8 +102,10 @@ def bench(arch, res, batch, width, iters, warmup, device, mode, profile=None):
             loss.backward()
             opt.step()
 
-    times = []
+    times, warm = [], []
+    PROGRESS["t0"] = time.perf_counter()
     for i in range(warmup + iters):
+        PROGRESS["step"] = i
         if cuda:
             if i == warmup:
                 torch.cuda.reset_peak_memory_stats()
@@ -96,8 +114,10 @@ def bench(arch, res, batch, width, iters, warmup, device, mode, profile=None):
         step()
         if cuda:
             torch.cuda.synchronize()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
+        (times if i >= warmup else warm).append(time.perf_counter() - t0)
+        if i < warmup:  # compile time shows here: sizes the caller's time limits
+            print("%s %s warm-up step %d: %.1f s" % (arch, mode, i, warm[-1]), file=sys.stderr,
+                  flush=True)
     t = statistics.median(times)
     if profile:
         try:
@@ -105,7 +125,8 @@ def bench(arch, res, batch, width, iters, warmup, device, mode, profile=None):
         except Exception as e:  # the timing above stands without the profile
             with open(profile, "w") as f:
                 f.write("profile failed: %s: %s\n" % (type(e).__name__, e))
-    r = {"img_per_s": batch / t, "ms": t * 1e3, "peak_mem_mb": None, "reserved_peak_mb": None}
+    r = {"img_per_s": batch / t, "ms": t * 1e3, "peak_mem_mb": None, "reserved_peak_mb": None,
+         "warmup_s": [round(w, 3) for w in warm]}
     if cuda:
         r["peak_mem_mb"] = torch.cuda.max_memory_allocated() / 2**20
         r["reserved_peak_mb"] = torch.cuda.max_memory_reserved() / 2**20
@@ -162,6 +183,7 @@ def main():
         if m not in MODES:
             ap.error("unknown mode %r (have %s)" % (m, ", ".join(MODES)))
     torch.set_num_threads(a.threads)
+    signal.signal(signal.SIGTERM, on_sigterm)
     gpu = torch.cuda.get_device_name() if a.device == "cuda" and torch.cuda.is_available() else None
     for c in a.case:
         arch, res, batch, width = c.split(":")
@@ -174,12 +196,16 @@ def main():
             if why:
                 r["skipped"] = why
             else:
+                PROGRESS.update(row=r, step=None, t0=time.perf_counter())
                 try:
                     prof = "%s.%s.%s.txt" % (a.profile, c.replace(":", "_"), mode) if a.profile and gpu else None
                     r.update(bench(arch, int(res), int(batch), float(width), a.iters, a.warmup,
                                    a.device, mode, prof))
                 except Exception as e:  # one failing mode (OOM, compiler error) is a result too
-                    r["error"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+                    # whole message: torch.compile's wrappers put the cause after line 1
+                    r["error"] = "%s: %s" % (type(e).__name__, str(e)[:2000])
+                    traceback.print_exc()
+                PROGRESS["row"] = None
                 release(a.device)
             print(json.dumps(r), flush=True)
 

@@ -312,6 +312,11 @@ void CachingAllocator::trim(Pool& pool) {
 void CachingAllocator::begin_private_pool() {
   std::lock_guard<std::mutex> lock(mu_);
   SS_CHECK(!private_open_, "allocator: a private pool is already open");
+  // A heap's address range is reserved now, before the caller starts a stream capture:
+  // only page mapping, as with PyTorch's expandable segments, then happens inside one.
+  if (backing_ == Backing::Heap)
+    for (Pool* p : {&private_small_, &private_large_})
+      if (!p->base) reserve_heap(*p);
   private_open_ = true;
   private_held_ = true;
 }
