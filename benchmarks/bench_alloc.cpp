@@ -99,25 +99,36 @@ int main(int argc, char** argv) {
   }
   const auto ls = resnet50_like(batch);
   std::vector<Result> rs;
+  int rc = 0;
   for (auto backing : {CachingAllocator::Backing::Heap, CachingAllocator::Backing::Segments}) {
-    CachingAllocator a(type, backing);
-    const Result r = run(a, ls, steps);
-    a.empty_cache();
-    rs.push_back(r);
     nlohmann::json j{{"name", "allocator_step"},
                      {"device", device_s},
                      {"backing", backing == CachingAllocator::Backing::Heap ? "heap" : "segments"},
                      {"batch", batch},
-                     {"layers", ls.size()},
-                     {"ns_per_alloc_release", r.ns_per_pair},
-                     {"live_peak_mb", double(r.live_peak) / 1048576.0},
-                     {"reserved_peak_mb", double(r.reserved_peak) / 1048576.0},
-                     {"reserved_over_live", double(r.reserved_peak) / double(r.live_peak)}};
+                     {"layers", ls.size()}};
+    Result r{};
+    try {  // one backing's failure (out of memory, the VMM refusing) is a row, not the run
+      CachingAllocator a(type, backing);
+      r = run(a, ls, steps);
+      a.empty_cache();
+    } catch (const std::exception& e) {
+      j["error"] = e.what();
+      std::printf("%s\n", j.dump().c_str());
+      std::fflush(stdout);
+      rc = 1;
+      continue;
+    }
+    rs.push_back(r);
+    j.update({{"ns_per_alloc_release", r.ns_per_pair},
+              {"live_peak_mb", double(r.live_peak) / 1048576.0},
+              {"reserved_peak_mb", double(r.reserved_peak) / 1048576.0},
+              {"reserved_over_live", double(r.reserved_peak) / double(r.live_peak)}});
     if (rs.size() == 2) {
       j["time_vs_heap"] = r.ns_per_pair / rs[0].ns_per_pair;
       j["reserved_vs_heap"] = double(r.reserved_peak) / double(rs[0].reserved_peak);
     }
     std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
   }
-  return 0;
+  return rc;
 }
