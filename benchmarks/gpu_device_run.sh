@@ -7,7 +7,8 @@
 #
 # It runs benchmarks/gpu_check.sh on the prebuilt bundle and leaves in $OUT what the tool
 # brings back (at most 8 files): summary.md, summary.txt, gpu.txt and gpu_check.tar.gz
-# with every log and JSON file (gpu_check_partial.tar.gz instead when the run was cut off). Unpack that under benchmarks/results/<gpu>-<date>/.
+# with every log and JSON file (gpu_check_partial.tar.gz instead when the run was cut off).
+# Unpack that under benchmarks/results/<gpu>-<date>/.
 set -u
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEST="${OUT:?OUT must name the folder the results go to}"
@@ -27,12 +28,13 @@ pid=$!
 trap 'pkill -KILL -s "$pid" 2>/dev/null' EXIT
 trap 'exit 143' TERM INT
 deadline=$((SECONDS + GPU_CHECK_BUDGET_S + 30))
+copy_summaries() { for f in summary.md summary.txt gpu.txt; do [[ -f "$WORK/$f" ]] && cp "$WORK/$f" "$DEST/"; done; }
+pack() { tar -czf "$1" -C "$(dirname "$WORK")" "$(basename "$WORK")"; }
 # Every 30 s a snapshot goes to $DEST: if the lease ends first (a slow machine start leaves
 # less than the budget), the tool still brings back what was done.
 snapshot() {
-  for f in summary.txt gpu.txt; do [[ -f "$WORK/$f" ]] && cp "$WORK/$f" "$DEST/"; done
-  tar -czf "$DEST/.partial.tar.gz" -C "$(dirname "$WORK")" "$(basename "$WORK")" 2>/dev/null &&
-    mv "$DEST/.partial.tar.gz" "$DEST/gpu_check_partial.tar.gz"
+  copy_summaries
+  pack "$DEST/.partial.tar.gz" 2>/dev/null && mv "$DEST/.partial.tar.gz" "$DEST/gpu_check_partial.tar.gz"
 }
 next_snap=$((SECONDS + 30))
 while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
@@ -43,9 +45,9 @@ if kill -0 "$pid" 2>/dev/null; then
   pkill -KILL -s "$pid" 2>/dev/null
   echo "gpu_check_deadline 124 $((GPU_CHECK_BUDGET_S + 30))" >>"$WORK/summary.txt"
   timeout 20 python3 "$ROOT/benchmarks/make_table.py" "$WORK" 2>>"$WORK/make_table.err"
-  tar -czf "$GPU_CHECK_TAR" -C "$(dirname "$WORK")" "$(basename "$WORK")"
+  pack "$GPU_CHECK_TAR"
 fi
 tail -c 11000 "$WORK/gpu_check.out"
-for f in summary.md summary.txt gpu.txt; do [[ -f "$WORK/$f" ]] && cp "$WORK/$f" "$DEST/"; done
+copy_summaries
 [[ -s "$GPU_CHECK_TAR" ]] && rm -f "$DEST/gpu_check_partial.tar.gz"
 exit 0

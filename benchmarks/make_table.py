@@ -106,7 +106,8 @@ def collect(rows):
         # one malformed row (foreign impl, non-string mode, non-numeric field) is dropped,
         # never the whole summary
         if (not isinstance(r, dict) or r.get("name") != "train_step"
-                or r.get("impl") not in ("ours", "torch") or not isinstance(r.get("mode", "fp32"), str)):
+                or r.get("impl") not in ("ours", "torch")
+                or not isinstance(r.get("mode", "fp32"), str)):
             continue
         for f in NUM_FIELDS:
             if f in r and (isinstance(r[f], bool) or not isinstance(r[f], (int, float))):
@@ -291,7 +292,8 @@ def step_table(outdir):
             parts = line.split()
             if len(parts) == 3 and not line.startswith("#"):
                 rc = parts[1]
-                note = {"0": "0", "124": "124 (timed out)", "137": "137 (killed after timeout)", "skip": "skipped (budget)"}.get(rc, rc)
+                note = {"0": "0", "124": "124 (timed out)", "137": "137 (killed after timeout)",
+                        "skip": "skipped (budget)"}.get(rc, rc)
                 out.append("| %s | %s | %s |" % (parts[0], note, parts[2]))
     return out
 

@@ -37,6 +37,11 @@ def table(folder):
         return f.read()
 
 
+def copy_run4(d):
+    for p in glob.glob(os.path.join(RUN4, "*")):
+        shutil.copy(p, d)
+
+
 def goal_line(md, start):
     return next(l for l in md.splitlines() if l.startswith("| " + start))
 
@@ -49,8 +54,7 @@ class Run4(unittest.TestCase):
         want9 = find(rs, r9, "ours", "amp_graph")["img_per_s"] / find(rs, r9, "torch", "amp")["img_per_s"]
         want50 = find(rs, r50, "ours", "amp")["img_per_s"] / find(rs, r50, "torch", "amp")["img_per_s"]
         with tempfile.TemporaryDirectory() as d:
-            for p in glob.glob(os.path.join(RUN4, "*")):
-                shutil.copy(p, d)
+            copy_run4(d)
             md = table(d)
         line9 = goal_line(md, "resnet9 @64 px b512: ours ÷ PyTorch eager")
         line50 = goal_line(md, "resnet50 @128 px b96: ours ÷ PyTorch eager")
@@ -66,8 +70,7 @@ class Trials(unittest.TestCase):
     """Run 4 plus an 'all' trial whose ResNet9 graph step is 11 ms."""
 
     def make(self, d, parity_rc):
-        for p in glob.glob(os.path.join(RUN4, "*")):
-            shutil.copy(p, d)
+        copy_run4(d)
         graph = find(rows(RUN4), "resnet9:64:512:1", "ours", "amp_graph")
         fast = dict(graph, mode="amp_graph_all", ms=11.0, img_per_s=512 / 0.011)
         with open(os.path.join(d, "train_graph_all_resnet9.jsonl"), "w") as f:
@@ -105,22 +108,22 @@ class Trials(unittest.TestCase):
         # parity implied by every switch passing together
         self.assertEqual(v("all", both(0.9, 1.0, 1.0, 1.0), 2), "**adopt**")
 
-    def test_a_switch_covered_by_the_all_parity(self):
+    def table_with(self, summary_line):
+        """The trial run with every switch passing together, plus one summary line."""
         with tempfile.TemporaryDirectory() as d:
             self.make(d, "0")
             with open(os.path.join(d, "summary.txt"), "a") as f:
-                f.write("parity_heap all 0\n")
-            md = table(d)
+                f.write(summary_line + "\n")
+            return table(d)
+
+    def test_a_switch_covered_by_the_all_parity(self):
+        md = self.table_with("parity_heap all 0")
         self.assertIn("| device heap allocator (SS_ALLOC=heap) | pass (with all) |", md)
         self.assertNotIn("heap allocator (SS_ALLOC=heap) (parity failed)", md)
 
     def test_a_parity_skipped_for_budget_is_not_a_failure(self):
         self.assertEqual(make_table.trial_verdict("skip", {}, 2), "incomplete")
-        with tempfile.TemporaryDirectory() as d:
-            self.make(d, "0")
-            with open(os.path.join(d, "summary.txt"), "a") as f:
-                f.write("parity_bnrows skip 0\n")
-            md = table(d)
+        md = self.table_with("parity_bnrows skip 0")
         self.assertIn("| BN applies by channel-group rows (SS_BN_APPLY=rows) | skipped (budget) |", md)
 
 
@@ -133,8 +136,7 @@ class MalformedRows(unittest.TestCase):
                dict(good, ms=True), dict(good, width=None), ["not", "a", "row"],
                dict(good, arch=None, case="x")]
         with tempfile.TemporaryDirectory() as d:
-            for p in glob.glob(os.path.join(RUN4, "*")):
-                shutil.copy(p, d)
+            copy_run4(d)
             with open(os.path.join(d, "train_bad.jsonl"), "w") as f:
                 f.write("".join(json.dumps(r) + "\n" for r in bad))
             md = table(d)

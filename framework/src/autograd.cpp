@@ -167,9 +167,11 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
           auto it = grads.find(e.fn.get());
           if (it == grads.end()) {
             grads.emplace(e.fn.get(), gi.dense());  // NHWC gradients stay NHWC
-          } else if (i < acc.size() && acc[i].defined() && gi.same(acc[i]) &&
-                     gi.same(it->second)) {
-            ++t_in_place;  // the rule added into the offered sum (grad_accumulator)
+          } else if (gi.same(acc[i])) {
+            // The rule added into the sum it was offered (grad_accumulator), which is the
+            // pending one: offers go only to nodes reached by one edge. (acc has an entry
+            // per input whenever a gradient was computed.)
+            ++t_in_place;
           } else {
             // Never accumulate in place into a tensor a backward rule may share. Same
             // dtype: one out-of-place add (f16: f32 arithmetic, one rounding), instead

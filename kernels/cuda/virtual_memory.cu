@@ -132,11 +132,7 @@ void* vm_reserve(size_t bytes) {
 void vm_release(void* base, size_t bytes) {
   Vmm& v = vmm();
   if (!v.why_not.empty()) return;
-  make_current(v);
-  std::lock_guard<std::mutex> lock(v.mu);
-  // the driver refuses to free a range that still has mappings (and both would leak)
-  char* a = static_cast<char*>(base);
-  for (size_t off = 0; off < bytes; off += v.page) unmap_page(v, a + off);
+  vm_unmap(base, bytes);  // the driver refuses to free a range that still has mappings
   check(v.address_free(reinterpret_cast<CUdeviceptr>(base), bytes), "cuMemAddressFree");
 }
 
